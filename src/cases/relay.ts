@@ -1,0 +1,100 @@
+import type { Vmtd } from '../context.js';
+import { composeEncrypted, innerEntity, textEntity } from '../mail/compose.js';
+import { encryptSigned, signOnce } from '../pgp/encode.js';
+import type { Decoded } from '../pgp/decode.js';
+import { membersOf, threadIds, type Member } from '../store/cases.js';
+import type { OutgoingMail } from '../store/outbox.js';
+import { lettersToCoordinators, teamAddressing } from '../outbound/letters.js';
+import { usableKey } from '../outbound/usable-key.js';
+import { relayRecipients } from './recipients.js';
+
+export interface Inbound {
+  from: string | null;
+  fromName: string | null;
+  subject: string;
+  messageId: string | null;
+  decoded: Decoded;
+}
+
+/** The preamble members read first: who sent it, signature and encryption state, the case. */
+export function preamble(caseId: string, caseAddr: string, m: Inbound): string {
+  const sig = m.decoded.signature;
+  const signature =
+    sig.state === 'good'
+      ? `good signature by ${sig.signer}`
+      : sig.state === 'bad'
+        ? `BAD signature${sig.signer ? ` (key ${sig.signer})` : ''}: do not trust this message's origin`
+        : sig.state === 'unknown-key'
+          ? `signed by a key vmtd does not know (${sig.signer}): unverified`
+          : 'unsigned';
+  const lines = [
+    `[vmtd] Case ${caseId}: a message to the case (reply to ${caseAddr}).`,
+    `From:       ${m.fromName ? `${m.fromName} <${m.from ?? 'unknown'}>` : (m.from ?? 'unknown')}`,
+    `Signature:  ${signature}`,
+    `Encryption: ${m.decoded.encrypted ? 'was encrypted to the team key' : 'was NOT encrypted on its way to the team'}`,
+    ...m.decoded.notes.map((n) => `Note:       ${n}`),
+    '',
+  ];
+  return lines.join('\n');
+}
+
+export interface RelayPlan {
+  mails: OutgoingMail[];
+  /** Members that get nothing, with why (for the event log). */
+  skipped: Array<{ email: string; problem: string }>;
+}
+
+/**
+ * Composes the relay of one message to every other member of a case: signed once by the team key,
+ * then encrypted to each member separately. Members without a usable key get nothing; the
+ * coordinators are told who and why instead.
+ */
+export async function planRelay(ctx: Vmtd, caseId: string, members: Member[], m: Inbound, sourceMessage: number | null): Promise<RelayPlan> {
+  const i = ctx.config.instance;
+  const now = ctx.clock();
+  const caseAddr = `${i.intake}${i.separator}${caseId}@${i.domain}`.toLowerCase();
+  const recipients = relayRecipients(members, m.from, ctx.config.policy.echoToSender);
+  const realSubject = m.subject || '(no subject)';
+  const outerSubject = ctx.config.policy.protectSubject ? `[${caseId}] encrypted message` : `[${caseId}] ${realSubject.replace(`[${caseId}]`, '').trim()}`;
+  const refs = [...threadIds(ctx.db, caseId), ...(m.messageId ? [m.messageId] : [])].filter((v, idx, all) => all.indexOf(v) === idx);
+  const mails: OutgoingMail[] = [];
+  const skipped: RelayPlan['skipped'] = [];
+  let signed: Uint8Array | undefined;
+  for (const member of recipients) {
+    const lookup = await usableKey(ctx, member.email, member.fingerprint);
+    if (!lookup.ok) {
+      skipped.push({ email: member.email, problem: lookup.problem });
+      continue;
+    }
+    const a = teamAddressing(ctx, member.email, outerSubject, caseId, {
+      ...(m.messageId ? { inReplyTo: m.messageId } : {}),
+      references: refs.slice(-10),
+    });
+    if (!signed) {
+      const inner = innerEntity(
+        { subject: `[${caseId}] ${realSubject.replace(`[${caseId}]`, '').trim()}`, from: m.from ?? 'unknown', to: caseAddr, date: now, messageId: a.messageId },
+        [textEntity(preamble(caseId, caseAddr, m)), m.decoded.content],
+      );
+      signed = await signOnce(inner, ctx.team.privateKey, now);
+    }
+    const armored = await encryptSigned(signed, lookup.key, now);
+    mails.push({ caseId, kind: 'relay', messageId: a.messageId, rcpt: member.email, raw: composeEncrypted(a, armored), sourceMessage });
+  }
+  if (skipped.length > 0) {
+    const text = [
+      `Case ${caseId}: a case message could not be relayed to these members,`,
+      'who received nothing (nothing is ever sent to them in clear):',
+      '',
+      ...skipped.map((s) => `  ${s.email}: ${s.problem}`),
+      '',
+      'Import a usable key (vmtd keys import FILE) or remove the member (X-REMOVE-EXPERT).',
+    ].join('\n');
+    mails.push(...(await lettersToCoordinators(ctx, { caseId, kind: 'alert', subject: `[${caseId}] members without a usable key`, text, autoSubmitted: 'auto-generated' })));
+  }
+  return { mails, skipped };
+}
+
+/** planRelay for a case whose members are read from the database. */
+export async function planCaseRelay(ctx: Vmtd, caseId: string, m: Inbound, sourceMessage: number | null): Promise<RelayPlan> {
+  return planRelay(ctx, caseId, membersOf(ctx.db, caseId), m, sourceMessage);
+}

@@ -1,0 +1,54 @@
+import { openVmtd } from '../context.js';
+import { caseList, caseView, type CaseView } from '../cases/view.js';
+import { createLogger } from '../log.js';
+import { quarantined } from '../store/spool.js';
+import { CliError, EX } from './exit.js';
+import type { CliEnv } from './main.js';
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+function human(c: CaseView): string {
+  const lines = [
+    `${c.id}  ${c.state}${c.class ? `  class ${c.class}` : ''}${c.severity ? `  severity ${c.severity}` : ''}`,
+    `title:    ${c.title}`,
+    `opened:   ${c.createdAt}`,
+    `embargo:  ${c.embargo ?? 'none'}`,
+    `CVEs:     ${c.cves.join(', ') || 'none'}`,
+    `projects: ${c.projects.map((p) => `${p.id} (${p.status})`).join(', ') || 'none'}`,
+    'members:',
+    ...c.members.map((m) => `  ${m.role.padEnd(15)} ${m.email}  ${m.fingerprint ?? '(no key)'}`),
+  ];
+  if (c.messages) lines.push('messages:', ...c.messages.map((m) => `  ${m.receivedAt}  ${m.kind.padEnd(7)} ${m.from}  ${m.encrypted ? 'encrypted' : 'CLEAR'}  ${m.signature}`));
+  return lines.join('\n') + '\n';
+}
+
+/** `vmtd case list [--json]` and `vmtd case show ID [--json]`. */
+export async function caseCommand(env: CliEnv): Promise<number> {
+  const [sub, id] = env.args;
+  const ctx = await openVmtd(env.config, env.clock, createLogger('warn'));
+  try {
+    if (sub === 'list') {
+      const cases = caseList(ctx.db, ctx.sealer);
+      if (env.values.json) {
+        env.out(JSON.stringify(cases, null, 2) + '\n');
+        return EX.OK;
+      }
+      env.out(cases.length === 0 ? 'no cases\n' : table([['ID', 'STATE', 'EMBARGO', 'MEMBERS', 'TITLE'], ...cases.map((c) => [c.id, c.state, c.embargo ?? '-', String(c.members.length), c.title.slice(0, 50)])]));
+      const q = quarantined(ctx.db);
+      if (q.length > 0) env.out(`\nquarantined messages:\n${table([['SPOOL', 'RECEIVED', 'SENDER', 'REASON'], ...q.map((r) => [String(r.id), r.receivedAt, r.mailFrom || '<>', r.reason])])}`);
+      return EX.OK;
+    }
+    if (sub === 'show' && id) {
+      const c = caseView(ctx.db, ctx.sealer, id);
+      if (!c) throw new CliError(`no case ${id}`, EX.NOINPUT);
+      env.out(env.values.json ? JSON.stringify(c, null, 2) + '\n' : human(c));
+      return EX.OK;
+    }
+    throw new CliError('usage: vmtd case list [--json] | vmtd case show ID [--json]', EX.USAGE);
+  } finally {
+    ctx.db.close();
+  }
+}

@@ -1,0 +1,85 @@
+import { parseArgs } from 'node:util';
+import { systemClock, type Clock } from '../clock.js';
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { createLogger } from '../log.js';
+import { CliError, EX } from './exit.js';
+import { commands } from './commands.js';
+
+const usage = `usage: vmtd <command> [--config FILE] [options]
+
+commands:
+  serve                         run the daemon (SMTP intake, IMAP, outbox, scheduler)
+  init                          create data directory, database and team key
+  ingest [FILE]                 spool one message from FILE or stdin (--sender, --recipient)
+  tick [--now ISO-8601]         run the planner once and deliver what is due
+  keys team|list|import FILE…   the team key and the keyring
+  case list|show ID [--json]    cases
+  advisory render FILE --format rst|html|osv|cve
+  doctor                        check config, keys, database, transport
+  backup FILE                   consistent online copy of the database
+`;
+
+export interface CliEnv {
+  config: Config;
+  clock: Clock;
+  args: string[];
+  values: Record<string, string | boolean | string[] | undefined>;
+  out: (s: string) => void;
+}
+
+/** Runs one CLI invocation; returns the exit code (sysexits). Never throws. */
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        json: { type: 'boolean' },
+        now: { type: 'string' },
+        sender: { type: 'string' },
+        recipient: { type: 'string', multiple: true },
+        format: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`vmtd: ${(err as Error).message}\n${usage}`);
+    return EX.USAGE;
+  }
+  const [name, ...args] = parsed.positionals;
+  if (parsed.values.help || !name) {
+    (parsed.values.help ? process.stdout : process.stderr).write(usage);
+    return parsed.values.help ? EX.OK : EX.USAGE;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`vmtd: unknown command "${name}"\n${usage}`);
+    return EX.USAGE;
+  }
+  try {
+    const config = command.needsConfig === false ? (undefined as unknown as Config) : loadConfig(parsed.values.config);
+    let clock: Clock = systemClock;
+    if (parsed.values.now) {
+      const t = Date.parse(parsed.values.now);
+      if (Number.isNaN(t)) throw new CliError(`--now: not an ISO-8601 time: ${parsed.values.now}`, EX.USAGE);
+      clock = () => new Date(t);
+    }
+    return await command.run({ config, clock, args, values: parsed.values, out: (s) => process.stdout.write(s) });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`vmtd: ${err.message}\n`);
+      return EX.CONFIG;
+    }
+    if (err instanceof CliError) {
+      process.stderr.write(`vmtd: ${err.message}\n`);
+      return err.code;
+    }
+    process.stderr.write(`vmtd: internal error: ${(err as Error).stack ?? String(err)}\n`);
+    return EX.SOFTWARE;
+  }
+}
+
+export { createLogger };

@@ -1,0 +1,123 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parseDocument } from 'yaml';
+import { configSchema } from './schema.js';
+import type { Config } from './types.js';
+
+/** The repository root (where `config/`, `templates/` and `data/` live), independent of the cwd. */
+export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** The shipped default configuration used when no `--config` is given. */
+export const defaultConfigFile = resolve(packageRoot, 'config/vmtd.yaml');
+
+/** A configuration that failed validation; `problems` are one line each, naming the key path. */
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`invalid configuration ${file}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const validate = ajv.compile(configSchema);
+
+function keyPath(error: ErrorObject): string {
+  const parts = error.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  let path = parts.reduce((acc, p) => (/^\d+$/.test(p) ? `${acc}[${p}]` : acc ? `${acc}.${p}` : p), '');
+  if (error.keyword === 'additionalProperties') {
+    const extra = String((error.params as { additionalProperty: string }).additionalProperty);
+    return path ? `${path}.${extra}` : extra;
+  }
+  if (error.keyword === 'required') {
+    const missing = String((error.params as { missingProperty: string }).missingProperty);
+    path = path ? `${path}.${missing}` : missing;
+  }
+  return path || '(top level)';
+}
+
+function describe(error: ErrorObject): string {
+  const p = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperties':
+      return 'unknown key (remove it, or check its spelling against config/vmtd.example.yaml)';
+    case 'required':
+      return 'is required';
+    case 'enum':
+      return `must be one of: ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'pattern':
+      return `has an invalid format (must match ${String(p.pattern)})`;
+    default:
+      return error.message ?? 'is invalid';
+  }
+}
+
+/** Error lines for ajv's errors, one per key path, stable in order. */
+function problemsOf(errors: ErrorObject[], doc: ReturnType<typeof parseDocument>, source: string): string[] {
+  const lines = new Set<string>();
+  for (const e of errors) {
+    const path = keyPath(e);
+    const node = doc.getIn(e.instancePath.split('/').slice(1), true) as { range?: [number, number] } | undefined;
+    const at = node?.range ? ` (line ${lineOf(source, node.range[0])})` : '';
+    lines.add(`${path}${at}: ${describe(e)}`);
+  }
+  return [...lines];
+}
+
+function lineOf(text: string, offset: number): number {
+  let line = 1;
+  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
+  return line;
+}
+
+/**
+ * Reads, validates and normalises a configuration file. Relative paths in it are resolved against
+ * the file's folder. Throws ConfigError naming every wrong key at once.
+ */
+export function loadConfig(file: string = defaultConfigFile): Config {
+  const abs = resolve(file);
+  let source: string;
+  try {
+    source = readFileSync(abs, 'utf8');
+  } catch (err) {
+    throw new ConfigError(abs, [`cannot read the file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`]);
+  }
+  return parseConfig(source, abs);
+}
+
+/** Validates configuration text as if it had been read from `file`. */
+export function parseConfig(source: string, file: string): Config {
+  const doc = parseDocument(source, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(file, doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`));
+  }
+  const data: unknown = doc.toJS() ?? {};
+  if (!validate(data)) throw new ConfigError(file, problemsOf(validate.errors ?? [], doc, source));
+  const raw = data as unknown as Omit<Config, 'file'>;
+  const base = dirname(file);
+  const at = (p: string): string => resolve(base, p);
+  const withKey = <T extends { key?: string }>(c: T): T => (c.key ? { ...c, key: at(c.key) } : c);
+  const problems: string[] = [];
+  raw.stakeholders.forEach((s, i) => {
+    if (s.noticeDays > s.maxDays) problems.push(`stakeholders[${i}].noticeDays: must not exceed maxDays (${s.maxDays})`);
+  });
+  const ids = new Set<string>();
+  raw.projects.forEach((p, i) => {
+    if (ids.has(p.id)) problems.push(`projects[${i}].id: duplicate project id "${p.id}"`);
+    ids.add(p.id);
+  });
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  return {
+    ...raw,
+    file,
+    instance: { ...raw.instance, dataDir: at(raw.instance.dataDir), publicDir: at(raw.instance.publicDir) },
+    delivery: { ...raw.delivery, maildir: at(raw.delivery.maildir) },
+    coordinators: raw.coordinators.map(withKey),
+    projects: raw.projects.map((p) => ({ ...p, name: p.name ?? p.id, contacts: p.contacts.map(withKey) })),
+    stakeholders: raw.stakeholders.map(withKey),
+  };
+}

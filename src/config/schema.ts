@@ -1,0 +1,149 @@
+// The configuration's JSON Schema: one place that says what each key accepts and its default.
+// Validation (src/config/load.ts) fills defaults and turns violations into path-precise messages.
+
+const email = { type: 'string', pattern: '^[^@\\s<>]+@[^@\\s<>]+$' } as const;
+const contact = {
+  type: 'object',
+  required: ['name', 'email'],
+  additionalProperties: false,
+  properties: { name: { type: 'string', minLength: 1 }, email, key: { type: 'string', minLength: 1 } },
+} as const;
+
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['instance'],
+  properties: {
+    instance: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['domain'],
+      properties: {
+        name: { type: 'string', default: 'Security Team' },
+        domain: { type: 'string', pattern: '^[A-Za-z0-9.-]+$' },
+        intake: { type: 'string', pattern: '^[A-Za-z0-9._-]+$', default: 'security' },
+        separator: { type: 'string', enum: ['+', '-', '_', '='], default: '+' },
+        caseIdPrefix: { type: 'string', pattern: '^[A-Z][A-Z0-9]{0,15}$', default: 'SEC' },
+        dataDir: { type: 'string', default: '../data' },
+        publicDir: { type: 'string', default: '../data/public' },
+      },
+    },
+    smtp: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 2525 },
+        maxMessageBytes: { type: 'integer', minimum: 1024, default: 26214400 },
+        maxClients: { type: 'integer', minimum: 1, default: 100 },
+      },
+    },
+    delivery: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        transport: { type: 'string', enum: ['maildir', 'smtp'], default: 'maildir' },
+        maildir: { type: 'string', default: '../data/outgoing' },
+        smtp: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            host: { type: 'string', default: '127.0.0.1' },
+            port: { type: 'integer', minimum: 1, maximum: 65535, default: 25 },
+            secure: { type: 'boolean', default: false },
+            user: { type: 'string' },
+            pass: { type: 'string' },
+          },
+        },
+        retryHorizonHours: { type: 'number', exclusiveMinimum: 0, default: 120 },
+      },
+    },
+    imap: {
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['host', 'user', 'pass'],
+        properties: {
+          host: { type: 'string' },
+          port: { type: 'integer', minimum: 1, maximum: 65535, default: 993 },
+          secure: { type: 'boolean', default: true },
+          user: { type: 'string' },
+          pass: { type: 'string' },
+          mailbox: { type: 'string', default: 'INBOX' },
+          after: { type: 'string', enum: ['flag', 'move', 'delete'], default: 'flag' },
+          moveTo: { type: 'string', default: 'vmtd-spooled' },
+        },
+      },
+    },
+    policy: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxEmbargoDays: { type: 'integer', minimum: 1, default: 90 },
+        commandMaxAgeHours: { type: 'number', exclusiveMinimum: 0, default: 72 },
+        protectSubject: { type: 'boolean', default: true },
+        requireEncryptedReports: { type: 'boolean', default: false },
+        ackPerSenderPerHour: { type: 'integer', minimum: 0, default: 20 },
+        echoToSender: { type: 'boolean', default: false },
+        publishTimeline: { type: 'boolean', default: false },
+        defaultDisclosureTime: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', default: '15:00' },
+      },
+    },
+    coordinators: { type: 'array', items: contact, default: [] },
+    projects: {
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id'],
+        properties: {
+          id: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]*$' },
+          name: { type: 'string' },
+          contacts: { type: 'array', items: contact, default: [] },
+        },
+      },
+    },
+    stakeholders: {
+      type: 'array',
+      default: [],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['id', 'name', 'email'],
+        properties: {
+          ...contact.properties,
+          id: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]*$' },
+          noticeDays: { type: 'integer', minimum: 0, default: 7 },
+          maxDays: { type: 'integer', minimum: 1, default: 14 },
+          subjectPrefix: { type: 'string', pattern: '^[^\\r\\n]*$', default: '' },
+        },
+      },
+    },
+    publicLists: { type: 'array', items: email, default: [] },
+    schedule: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        tick: { type: 'string', default: '* * * * *' },
+        digest: { type: 'string', default: '0 8 * * *' },
+        timezone: { type: 'string', default: 'UTC' },
+      },
+    },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        level: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+      },
+    },
+  },
+} as const;

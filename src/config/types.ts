@@ -1,0 +1,70 @@
+/** A person with an OpenPGP key, as listed in the configuration. */
+export interface KeyedContact {
+  name: string;
+  email: string;
+  /** Path to an armored public key, resolved against the config file's folder. */
+  key?: string;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  contacts: KeyedContact[];
+}
+
+export interface Stakeholder extends KeyedContact {
+  id: string;
+  noticeDays: number;
+  maxDays: number;
+  subjectPrefix: string;
+}
+
+export interface ImapMailbox {
+  host: string;
+  port: number;
+  secure: boolean;
+  user: string;
+  pass: string;
+  mailbox: string;
+  /** What to do with a message once it is safely spooled. */
+  after: 'flag' | 'move' | 'delete';
+  moveTo: string;
+}
+
+export interface Config {
+  /** Absolute path of the file this configuration was read from (or of the embedded default). */
+  file: string;
+  instance: {
+    name: string;
+    domain: string;
+    intake: string;
+    separator: string;
+    caseIdPrefix: string;
+    dataDir: string;
+    publicDir: string;
+  };
+  smtp: { host: string; port: number; maxMessageBytes: number; maxClients: number };
+  delivery: {
+    transport: 'maildir' | 'smtp';
+    maildir: string;
+    smtp: { host: string; port: number; secure: boolean; user?: string; pass?: string };
+    retryHorizonHours: number;
+  };
+  imap: ImapMailbox[];
+  policy: {
+    maxEmbargoDays: number;
+    commandMaxAgeHours: number;
+    protectSubject: boolean;
+    requireEncryptedReports: boolean;
+    ackPerSenderPerHour: number;
+    echoToSender: boolean;
+    publishTimeline: boolean;
+    defaultDisclosureTime: string;
+  };
+  coordinators: KeyedContact[];
+  projects: Project[];
+  stakeholders: Stakeholder[];
+  publicLists: string[];
+  schedule: { tick: string; digest: string; timezone: string };
+  log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+}

@@ -1,0 +1,78 @@
+import type { Clock } from './clock.js';
+import type { Config } from './config/types.js';
+import { openVmtd, type Vmtd } from './context.js';
+import { startSmtpIntake, type SmtpIntake } from './intake/smtp.js';
+import { Pipeline } from './intake/pipeline.js';
+import type { Logger } from './log.js';
+import { maildirTransport } from './outbound/maildir.js';
+import { smtpTransport } from './outbound/smtp.js';
+import type { Transport } from './outbound/transport.js';
+import { OutboxWorker } from './outbound/worker.js';
+
+/** The configured transport. */
+export function transportFor(config: Config): Transport {
+  return config.delivery.transport === 'smtp' ? smtpTransport(config.delivery.smtp) : maildirTransport(config.delivery.maildir);
+}
+
+/** The processing half of vmtd (spool pipeline and outbox), without any listener. */
+export interface Engine {
+  ctx: Vmtd;
+  pipeline: Pipeline;
+  outbox: OutboxWorker;
+  /** Processes everything spooled and delivers everything due. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Opens vmtd's state and wires pipeline to outbox: what `serve`, `ingest` and `tick` share. */
+export async function startEngine(config: Config, clock: Clock, log: Logger): Promise<Engine & { teamKeyCreated: boolean }> {
+  const ctx = await openVmtd(config, clock, log);
+  const outbox = new OutboxWorker(ctx, transportFor(config));
+  const pipeline = new Pipeline(ctx, () => outbox.kick());
+  return {
+    ctx,
+    pipeline,
+    outbox,
+    teamKeyCreated: ctx.teamKeyCreated,
+    async settle() {
+      await pipeline.drain();
+      await outbox.flush();
+    },
+    async stop() {
+      await pipeline.stop();
+      await outbox.stop();
+      ctx.db.close();
+    },
+  };
+}
+
+export interface Daemon extends Engine {
+  smtp: SmtpIntake;
+}
+
+/**
+ * Runs vmtd: SMTP intake, spool pipeline, outbox worker with a retry timer. Catches up on
+ * whatever a previous run left pending. `stop()` refuses new mail (421), finishes the work in
+ * hand and closes the database.
+ */
+export async function startDaemon(config: Config, clock: Clock, log: Logger): Promise<Daemon & { teamKeyCreated: boolean }> {
+  const engine = await startEngine(config, clock, log);
+  const smtp = await startSmtpIntake(engine.ctx, () => engine.pipeline.kick());
+  // The outbox retries deferred mail; the spool poll picks up what `vmtd ingest` or IMAP spooled.
+  const retry = setInterval(() => engine.outbox.kick(), 30_000);
+  const poll = setInterval(() => engine.pipeline.kick(), 2_000);
+  retry.unref();
+  poll.unref();
+  engine.pipeline.kick();
+  engine.outbox.kick();
+  return {
+    ...engine,
+    smtp,
+    async stop() {
+      clearInterval(retry);
+      clearInterval(poll);
+      await smtp.close();
+      await engine.stop();
+    },
+  };
+}

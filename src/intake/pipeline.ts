@@ -1,0 +1,70 @@
+import type { Vmtd } from '../context.js';
+import { countSpoolAttempt, pendingSpool, quarantineSpool } from '../store/spool.js';
+import { iso } from '../clock.js';
+import { CaseIdRace, processSpooled } from './process.js';
+
+const maxAttempts = 3;
+
+/**
+ * Works the spool: processes pending rows one at a time, oldest first, until none is left.
+ * `kick()` after each spooled message; at start it catches up on whatever a crash left pending.
+ * A row that fails three times (a bug, not bad input: bad input is quarantined by the stages)
+ * is quarantined so it cannot block the queue.
+ */
+export class Pipeline {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly ctx: Vmtd,
+    private readonly onProcessed: () => void = () => {},
+  ) {}
+
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      }
+    });
+  }
+
+  /** Resolves when the spool holds nothing pending (processing what is there first). */
+  async drain(): Promise<void> {
+    this.kick();
+    while (this.running) await this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    while (this.running) await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const rows = pendingSpool(this.ctx.db, this.ctx.sealer, 20);
+      if (rows.length === 0) return;
+      for (const row of rows) {
+        if (this.stopped) return;
+        try {
+          await processSpooled(this.ctx, row);
+        } catch (err) {
+          if (err instanceof CaseIdRace) continue;
+          const attempts = countSpoolAttempt(this.ctx.db, row.id);
+          const message = err instanceof Error ? err.message.split('\n')[0]!.slice(0, 200) : String(err);
+          this.ctx.log.error({ spool: row.id, attempts, err: message }, 'processing failed');
+          if (attempts >= maxAttempts) quarantineSpool(this.ctx.db, row.id, `internal error after ${attempts} attempts: ${message}`, iso(this.ctx.clock()));
+        }
+        this.onProcessed();
+      }
+    }
+  }
+}

@@ -1,0 +1,263 @@
+import { simpleParser, type ParsedMail } from 'mailparser';
+import { iso } from '../clock.js';
+import type { Vmtd } from '../context.js';
+import { planRelay, type Inbound } from '../cases/relay.js';
+import { caseAddress, intakeAddress, parseRecipient, subjectCaseIds, type Recipient } from '../mail/addresses.js';
+import { protectedSubject, readHeaders, type MailHeaders } from '../mail/headers.js';
+import { decodeMessage, type Decoded } from '../pgp/decode.js';
+import { caseOfMessageId, getCase, insertCase, insertMessage, membersOf, peekCaseId, takeCaseId, upsertMember, type Member } from '../store/cases.js';
+import { addEvent } from '../store/events.js';
+import { countSentTo, enqueue, type OutgoingMail } from '../store/outbox.js';
+import { markSpoolDone, quarantineSpool, type SpoolRow } from '../store/spool.js';
+import { composeLetter, lettersToCoordinators } from '../outbound/letters.js';
+import { usableKey } from '../outbound/usable-key.js';
+import { handleBounce } from '../outbound/bounce.js';
+import { handleCommandMessage, looksLikeCommands } from '../commands/intake.js';
+import { offeredKeys } from './learn-keys.js';
+import { findCase, namedProjects } from './route.js';
+
+/** A message as the pipeline understands it once decoded. */
+export interface Understood {
+  row: SpoolRow;
+  headers: MailHeaders;
+  recipients: Recipient[];
+  decoded: Decoded;
+  content: ParsedMail;
+  /** Protected subject when present, else the outer one. */
+  subject: string;
+  /** The sender's address: From, else the envelope sender. */
+  sender: string | null;
+}
+
+/** Signature dates are judged with 5 minutes of slack for clocks that run ahead. */
+export const clockSlackMs = 5 * 60 * 1000;
+
+class CaseIdRace extends Error {}
+
+/** The inbound message as members see it relayed. */
+export function inboundOf(u: Understood): Inbound {
+  return { from: u.sender, fromName: u.headers.fromName, subject: u.subject, messageId: u.headers.messageId, decoded: u.decoded };
+}
+
+/** Whether an automatic answer to this message is allowed (RFC 3834; never to <> or to ourselves). */
+export function mayAnswer(ctx: Vmtd, u: Understood): boolean {
+  if (u.headers.automatic || !u.row.envelope.mailFrom || !u.sender) return false;
+  const i = ctx.config.instance;
+  const own = u.sender.endsWith(`@${i.domain.toLowerCase()}`) && u.sender.startsWith(i.intake.toLowerCase());
+  if (own) return false;
+  const since = iso(new Date(ctx.clock().getTime() - 3600_000));
+  return countSentTo(ctx.db, u.sender, 'ack', since) < ctx.config.policy.ackPerSenderPerHour;
+}
+
+/**
+ * Processes one spooled message to its outcome: a bounce recorded, a quarantine with a reason,
+ * a command applied, a new case, or a message added to a case, with every resulting mail queued
+ * in the same transaction that marks the spool row done. Safe to repeat after a crash.
+ */
+export async function processSpooled(ctx: Vmtd, row: SpoolRow): Promise<void> {
+  const i = ctx.config.instance;
+  const headers = await readHeaders(row.raw);
+  const recipients = row.envelope.rcptTo.map((r) => parseRecipient(i, r)).filter((r): r is Recipient => !!r);
+  const bounce = recipients.find((r) => r.kind === 'bounce');
+  if (bounce && bounce.kind === 'bounce') return handleBounce(ctx, row, bounce.outboxId);
+
+  const own = intakeAddress(i);
+  if (headers.from === own) {
+    ctx.db.transaction(() => markSpoolDone(ctx.db, row.id, 'junk', null, iso(ctx.clock())))();
+    ctx.log.info({ spool: row.id }, 'mail from our own address dropped (loop guard)');
+    return;
+  }
+
+  const result = await decodeMessage(row.raw, {
+    decryption: [ctx.team.privateKey],
+    verification: ctx.keyring.all(),
+    date: new Date(ctx.clock().getTime() + clockSlackMs),
+  });
+  if (!result.ok) return quarantine(ctx, row, headers, result.reason);
+
+  const content = await simpleParser(result.decoded.content, { skipHtmlToText: false, skipImageLinks: true, skipTextToHtml: true });
+  const u: Understood = {
+    row,
+    headers,
+    recipients,
+    decoded: result.decoded,
+    content,
+    subject: protectedSubject(result.decoded.content) ?? headers.subject,
+    sender: headers.from ?? (row.envelope.mailFrom ? row.envelope.mailFrom.toLowerCase() : null),
+  };
+  const refs = {
+    recipients,
+    subjectIds: subjectCaseIds(i.caseIdPrefix, u.subject + ' ' + headers.subject),
+    messageIds: [...headers.inReplyTo, ...[...headers.references].reverse()],
+  };
+  const caseId = findCase(refs, (id) => !!getCase(ctx.db, ctx.sealer, id), (mid) => caseOfMessageId(ctx.db, mid));
+
+  if (looksLikeCommands(content.text ?? '')) return handleCommandMessage(ctx, u, caseId);
+  if (caseId) return addToCase(ctx, u, caseId, 'reply');
+  return openCaseFor(ctx, u);
+}
+
+async function quarantine(ctx: Vmtd, row: SpoolRow, headers: MailHeaders, reason: string): Promise<void> {
+  const i = ctx.config.instance;
+  const alerts = await lettersToCoordinators(ctx, {
+    caseId: null,
+    kind: 'alert',
+    subject: `vmtd: message ${row.id} quarantined`,
+    text: [
+      `A message to ${intakeAddress(i)} could not be processed and is quarantined.`,
+      '',
+      `  spool id:        ${row.id}`,
+      `  received:        ${row.receivedAt}`,
+      `  envelope sender: ${row.envelope.mailFrom || '<>'}`,
+      `  reason:          ${reason}`,
+      '',
+      'Its content stays sealed in the spool; nothing of it was relayed.',
+    ].join('\n'),
+    autoSubmitted: 'auto-generated',
+  });
+  const sender = headers.from;
+  const replies: OutgoingMail[] = [];
+  if (sender && row.envelope.mailFrom && !headers.automatic) {
+    const since = iso(new Date(ctx.clock().getTime() - 3600_000));
+    if (countSentTo(ctx.db, sender, 'ack', since) < ctx.config.policy.ackPerSenderPerHour) {
+      replies.push(
+        await composeLetter(ctx, {
+          to: sender,
+          caseId: null,
+          kind: 'ack',
+          subject: 'Your message to the security team could not be read',
+          text: [
+            `Your message to ${intakeAddress(i)} reached us but could not be processed`,
+            `(${publicReason(reason)}). Nothing of it was read or passed on.`,
+            '',
+            `Please send it again, encrypted to the team key ${ctx.team.fingerprint}.`,
+          ].join('\n'),
+          ...(headers.messageId ? { inReplyTo: headers.messageId } : {}),
+          autoSubmitted: 'auto-replied',
+        }),
+      );
+    }
+  }
+  const at = iso(ctx.clock());
+  ctx.db.transaction(() => {
+    quarantineSpool(ctx.db, row.id, reason, at);
+    addEvent(ctx.db, null, at, 'vmtd', 'quarantined', { spool: row.id, reason });
+    for (const m of [...alerts, ...replies]) enqueue(ctx.db, m, at);
+  })();
+  ctx.log.warn({ spool: row.id, reason }, 'message quarantined');
+}
+
+/** The reason as told to the sender: the kind of failure only. */
+function publicReason(reason: string): string {
+  if (/not the team key/.test(reason)) return 'it was encrypted to a key that is not the team key';
+  if (/armor|packets/.test(reason)) return 'its OpenPGP data is damaged';
+  if (/decrypt/.test(reason)) return 'it could not be decrypted';
+  if (/policy/.test(reason)) return reason;
+  return 'its structure is malformed';
+}
+
+async function memberFor(ctx: Vmtd, email: string, name: string | null, role: Member['role'], projectId: string | null): Promise<Member> {
+  const lookup = await usableKey(ctx, email, null);
+  return { email: email.toLowerCase(), name, role, projectId, fingerprint: lookup.ok ? lookup.key.getFingerprint().toUpperCase() : (ctx.keyring.forEmail(email)?.getFingerprint().toUpperCase() ?? null) };
+}
+
+export async function openCaseFor(ctx: Vmtd, u: Understood): Promise<void> {
+  const i = ctx.config.instance;
+  if (ctx.config.policy.requireEncryptedReports && !u.decoded.encrypted) {
+    return quarantine(ctx, u.row, u.headers, 'unencrypted report refused by policy (requireEncryptedReports)');
+  }
+  const now = ctx.clock();
+  const at = iso(now);
+  if (u.sender) await ctx.keyring.add(await offeredKeys(u.sender, u.content, u.headers.autocrypt), 'mail', at);
+  const year = now.getUTCFullYear();
+  const caseId = peekCaseId(ctx.db, i.caseIdPrefix, year);
+
+  const members: Member[] = [];
+  for (const c of ctx.config.coordinators) members.push(await memberFor(ctx, c.email, c.name, 'coordinator', null));
+  if (u.sender && !members.some((m) => m.email === u.sender)) members.push(await memberFor(ctx, u.sender, u.headers.fromName, 'reporter', null));
+  const projects = namedProjects(u.content.text ?? '', ctx.config.projects.map((p) => p.id));
+  for (const pid of projects) {
+    for (const c of ctx.config.projects.find((p) => p.id === pid)!.contacts) {
+      if (!members.some((m) => m.email === c.email.toLowerCase())) members.push(await memberFor(ctx, c.email, c.name, 'project-contact', pid));
+    }
+  }
+
+  const relay = await planRelay(ctx, caseId, members, inboundOf(u), null);
+  const mails = [...relay.mails];
+  if (mayAnswer(ctx, u) && u.sender) mails.push(await acknowledgement(ctx, u, caseId));
+
+  ctx.db.transaction(() => {
+    const taken = takeCaseId(ctx.db, i.caseIdPrefix, year);
+    if (taken !== caseId) throw new CaseIdRace(`case id ${caseId} was taken meanwhile`);
+    insertCase(ctx.db, ctx.sealer, { id: caseId, title: u.subject || '(no subject)', reporter: u.sender, at });
+    for (const m of members) upsertMember(ctx.db, caseId, m, at);
+    for (const pid of projects) ctx.db.prepare('INSERT OR IGNORE INTO case_projects (case_id, project_id) VALUES (?, ?)').run(caseId, pid);
+    const msg = storeMessage(ctx, u, caseId, 'report', at);
+    addEvent(ctx.db, caseId, at, u.sender ?? 'unknown', 'opened', { spool: u.row.id, encrypted: u.decoded.encrypted, signature: u.decoded.signature.state, projects });
+    if (relay.skipped.length > 0) addEvent(ctx.db, caseId, at, 'vmtd', 'not-relayed', { members: relay.skipped });
+    for (const m of mails) enqueue(ctx.db, { ...m, sourceMessage: m.kind === 'relay' ? msg : null }, at);
+    markSpoolDone(ctx.db, u.row.id, 'report', caseId, at);
+  })();
+  ctx.log.info({ spool: u.row.id, case: caseId, relays: relay.mails.length }, 'case opened');
+}
+
+function storeMessage(ctx: Vmtd, u: Understood, caseId: string, kind: 'report' | 'reply' | 'command' | 'comment', at: string): number {
+  return insertMessage(ctx.db, ctx.sealer, {
+    caseId,
+    spoolId: u.row.id,
+    messageId: u.headers.messageId,
+    from: u.sender ?? '',
+    receivedAt: u.row.receivedAt,
+    encrypted: u.decoded.encrypted,
+    signature: u.decoded.signature.state,
+    signer: u.decoded.signature.signer ?? null,
+    kind,
+    content: u.decoded.content,
+  });
+}
+
+/** Adds a message to an existing case and relays it to the other members. */
+export async function addToCase(ctx: Vmtd, u: Understood, caseId: string, kind: 'reply' | 'comment', extra: OutgoingMail[] = [], apply?: (at: string) => void): Promise<void> {
+  const at = iso(ctx.clock());
+  const relay = await planRelay(ctx, caseId, membersOf(ctx.db, caseId), inboundOf(u), null);
+  ctx.db.transaction(() => {
+    apply?.(at);
+    const msg = storeMessage(ctx, u, caseId, kind, at);
+    addEvent(ctx.db, caseId, at, u.sender ?? 'unknown', 'message', { spool: u.row.id, signature: u.decoded.signature.state });
+    if (relay.skipped.length > 0) addEvent(ctx.db, caseId, at, 'vmtd', 'not-relayed', { members: relay.skipped });
+    for (const m of [...relay.mails, ...extra]) enqueue(ctx.db, { ...m, sourceMessage: m.kind === 'relay' ? msg : null }, at);
+    markSpoolDone(ctx.db, u.row.id, 'case-message', caseId, at);
+  })();
+  ctx.log.info({ spool: u.row.id, case: caseId, relays: relay.mails.length }, 'case message relayed');
+}
+
+async function acknowledgement(ctx: Vmtd, u: Understood, caseId: string): Promise<OutgoingMail> {
+  const i = ctx.config.instance;
+  const addr = caseAddress(i, caseId);
+  const lookup = await usableKey(ctx, u.sender!, null);
+  const text = [
+    `Thank you. Your report reached the ${i.name} and is now case ${caseId}.`,
+    '',
+    `To add to it, reply to this mail or write to ${addr}`,
+    `(or keep [${caseId}] in the subject).`,
+    '',
+    lookup.ok
+      ? 'This answer is encrypted to your key; the team will use it for this case.'
+      : `Please encrypt what you send to the team key ${ctx.team.fingerprint}`,
+    lookup.ok ? '' : '(attach your own public key so that we can answer encrypted).',
+    '',
+    `-- ${i.name}`,
+  ].join('\n');
+  return composeLetter(ctx, {
+    to: u.sender!,
+    ...(lookup.ok ? { key: lookup.key } : {}),
+    caseId,
+    kind: 'ack',
+    subject: `[${caseId}] Report received`,
+    text,
+    ...(u.headers.messageId ? { inReplyTo: u.headers.messageId, references: [u.headers.messageId] } : {}),
+    autoSubmitted: 'auto-replied',
+  });
+}
+
+export { CaseIdRace };

@@ -1,0 +1,136 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import libmime from 'libmime';
+
+/**
+ * The one composer of every outgoing mail. Header values are sanitised here (no CR/LF can reach
+ * a header: no injection through a title or a name), encoded per RFC 2047 and folded.
+ */
+
+export interface Addressing {
+  fromName: string;
+  from: string;
+  to: string;
+  subject: string;
+  messageId: string;
+  date: Date;
+  replyTo?: string;
+  inReplyTo?: string;
+  references?: string[];
+  listId?: string;
+  /** RFC 3834: set on every mail vmtd sends on its own (acks, notices, answers, alerts). */
+  autoSubmitted?: 'auto-generated' | 'auto-replied';
+}
+
+/** A header value stripped of line breaks and control characters. */
+export function headerSafe(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  return value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+}
+
+function encodeValue(value: string): string {
+  const safe = headerSafe(value);
+  return /^[\x20-\x7e]*$/.test(safe) ? safe : libmime.encodeWords(safe, 'Q', 52);
+}
+
+function mailbox(name: string, address: string): string {
+  const n = headerSafe(name);
+  if (!n) return `<${headerSafe(address)}>`;
+  const display = /^[\x20-\x7e]*$/.test(n) ? `"${n.replace(/["\\]/g, '\\$&')}"` : libmime.encodeWords(n, 'Q', 52);
+  return `${display} <${headerSafe(address)}>`;
+}
+
+function fold(line: string): string {
+  return libmime.foldLines(line, 76, true).replace(/\r?\n/g, '\r\n');
+}
+
+/** A fresh Message-ID in the team's domain. */
+export function newMessageId(domain: string): string {
+  return `<${randomUUID()}@${domain}>`;
+}
+
+function boundary(): string {
+  return `vmtd-${randomBytes(12).toString('hex')}`;
+}
+
+function outerHeaders(a: Addressing, contentType: string): string {
+  const lines = [
+    `From: ${mailbox(a.fromName, a.from)}`,
+    `To: <${headerSafe(a.to)}>`,
+    `Subject: ${encodeValue(a.subject)}`,
+    `Date: ${a.date.toUTCString().replace('GMT', '+0000')}`,
+    `Message-ID: ${headerSafe(a.messageId)}`,
+  ];
+  if (a.replyTo) lines.push(`Reply-To: <${headerSafe(a.replyTo)}>`);
+  if (a.inReplyTo) lines.push(`In-Reply-To: ${headerSafe(a.inReplyTo)}`);
+  if (a.references && a.references.length > 0) lines.push(`References: ${a.references.map(headerSafe).join(' ')}`);
+  if (a.listId) lines.push(`List-Id: ${headerSafe(a.listId)}`);
+  if (a.autoSubmitted) lines.push(`Auto-Submitted: ${a.autoSubmitted}`);
+  lines.push('MIME-Version: 1.0', contentType);
+  return lines.map(fold).join('\r\n');
+}
+
+/** An RFC 3156 multipart/encrypted mail around an armored OpenPGP message. */
+export function composeEncrypted(a: Addressing, armored: string): Buffer {
+  const b = boundary();
+  const head = outerHeaders(a, `Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="${b}"`);
+  const body = [
+    'This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)',
+    `--${b}`,
+    'Content-Type: application/pgp-encrypted',
+    'Content-Description: PGP/MIME version identification',
+    '',
+    'Version: 1',
+    '',
+    `--${b}`,
+    'Content-Type: application/octet-stream; name="encrypted.asc"',
+    'Content-Description: OpenPGP encrypted message',
+    'Content-Disposition: inline; filename="encrypted.asc"',
+    '',
+    armored.replace(/\r?\n/g, '\r\n').trimEnd(),
+    '',
+    `--${b}--`,
+    '',
+  ].join('\r\n');
+  return Buffer.from(`${head}\r\n\r\n${body}`, 'utf8');
+}
+
+/** A text/plain mail whose body is an OpenPGP clear-signed text (`gpg --verify` works on the saved body). */
+export function composeClearsigned(a: Addressing, clearsigned: string): Buffer {
+  const head = outerHeaders(a, 'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit');
+  return Buffer.from(`${head}\r\n\r\n${clearsigned.replace(/\r?\n/g, '\r\n')}`, 'utf8');
+}
+
+/** A text/plain MIME entity (for the inside of an encrypted mail). */
+export function textEntity(text: string): Buffer {
+  return Buffer.from(`Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${text.replace(/\r?\n/g, '\r\n')}`, 'utf8');
+}
+
+export interface ProtectedHeaders {
+  subject: string;
+  from: string;
+  to: string;
+  date: Date;
+  messageId: string;
+}
+
+/**
+ * The inside of an encrypted mail: a multipart/mixed carrying the real headers (protected headers,
+ * draft-autocrypt-lamps-protected-headers "v1") and the given parts, byte-exact.
+ */
+export function innerEntity(h: ProtectedHeaders, parts: Buffer[]): Buffer {
+  const b = boundary();
+  const head = [
+    `Content-Type: multipart/mixed; boundary="${b}"; protected-headers="v1"`,
+    `Subject: ${encodeValue(h.subject)}`,
+    `From: ${encodeValue(h.from)}`,
+    `To: ${encodeValue(h.to)}`,
+    `Date: ${h.date.toUTCString().replace('GMT', '+0000')}`,
+    `Message-ID: ${headerSafe(h.messageId)}`,
+  ]
+    .map(fold)
+    .join('\r\n');
+  const chunks: Buffer[] = [Buffer.from(`${head}\r\n\r\n`)];
+  for (const p of parts) chunks.push(Buffer.from(`--${b}\r\n`), p, Buffer.from('\r\n'));
+  chunks.push(Buffer.from(`--${b}--\r\n`));
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,74 @@
+import type * as openpgp from 'openpgp';
+import { iso } from '../clock.js';
+import type { Vmtd } from '../context.js';
+import { caseAddress, intakeAddress, listId } from '../mail/addresses.js';
+import { composeClearsigned, composeEncrypted, innerEntity, newMessageId, textEntity, type Addressing } from '../mail/compose.js';
+import { clearsign, encryptSigned, signOnce } from '../pgp/encode.js';
+import type { OutboxKind, OutgoingMail } from '../store/outbox.js';
+
+export interface Letter {
+  to: string;
+  /** Encrypt to this key; without one the letter is clear-signed and must hold no case content. */
+  key?: openpgp.PublicKey;
+  caseId: string | null;
+  kind: OutboxKind;
+  subject: string;
+  text: string;
+  inReplyTo?: string;
+  references?: string[];
+  autoSubmitted?: Addressing['autoSubmitted'];
+}
+
+/** The Addressing every mail of the team shares: From the team, Reply-To and List-Id of the case. */
+export function teamAddressing(ctx: Vmtd, to: string, subject: string, caseId: string | null, extra: Partial<Addressing> = {}): Addressing {
+  const i = ctx.config.instance;
+  return {
+    fromName: i.name,
+    from: intakeAddress(i),
+    to,
+    subject,
+    messageId: newMessageId(i.domain),
+    date: ctx.clock(),
+    ...(caseId ? { replyTo: caseAddress(i, caseId), listId: listId(i, caseId) } : {}),
+    ...extra,
+  };
+}
+
+/**
+ * Composes one mail written by vmtd itself (ack, answer, alert, notice): signed by the team key and
+ * encrypted to the recipient when a key is given (real subject protected inside), else clear-signed.
+ */
+export async function composeLetter(ctx: Vmtd, l: Letter): Promise<OutgoingMail> {
+  const now = ctx.clock();
+  const extra: Partial<Addressing> = {
+    ...(l.inReplyTo ? { inReplyTo: l.inReplyTo } : {}),
+    ...(l.references ? { references: l.references } : {}),
+    ...(l.autoSubmitted ? { autoSubmitted: l.autoSubmitted } : {}),
+  };
+  if (l.key) {
+    const outerSubject = l.caseId && ctx.config.policy.protectSubject ? `[${l.caseId}] encrypted message` : l.subject;
+    const a = teamAddressing(ctx, l.to, outerSubject, l.caseId, extra);
+    const inner = innerEntity({ subject: l.subject, from: `${a.fromName} <${a.from}>`, to: l.to, date: now, messageId: a.messageId }, [textEntity(l.text)]);
+    const armored = await encryptSigned(await signOnce(inner, ctx.team.privateKey, now), l.key, now);
+    return { caseId: l.caseId, kind: l.kind, messageId: a.messageId, rcpt: l.to, raw: composeEncrypted(a, armored) };
+  }
+  const a = teamAddressing(ctx, l.to, l.subject, l.caseId, extra);
+  const signed = await clearsign(l.text, ctx.team.privateKey, now);
+  return { caseId: l.caseId, kind: l.kind, messageId: a.messageId, rcpt: l.to, raw: composeClearsigned(a, signed) };
+}
+
+/** Letters to every coordinator (encrypted to each one's key), e.g. alerts. Coordinators without a usable key are skipped and logged. */
+export async function lettersToCoordinators(ctx: Vmtd, l: Omit<Letter, 'to' | 'key'>): Promise<OutgoingMail[]> {
+  const out: OutgoingMail[] = [];
+  for (const c of ctx.config.coordinators) {
+    const key = ctx.keyring.forEmail(c.email);
+    if (!key) {
+      ctx.log.warn({ coordinator: c.email }, 'coordinator has no key: alert not sent');
+      continue;
+    }
+    out.push(await composeLetter(ctx, { ...l, to: c.email, key }));
+  }
+  return out;
+}
+
+export const stamp = (ctx: Vmtd): string => iso(ctx.clock());

@@ -1,0 +1,35 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, openSync, closeSync, writeSync, fsyncSync, renameSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Transport } from './transport.js';
+
+/**
+ * Delivers into a maildir as a delivery agent would: one file per recipient in `new/`, starting with
+ * `Return-Path:` and `Delivered-To:`, written to `tmp/`, fsynced, then renamed (never half-visible).
+ */
+export function maildirTransport(dir: string): Transport {
+  for (const sub of ['tmp', 'new', 'cur']) mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
+  let seq = 0;
+  return {
+    async deliver(envelope, raw) {
+      try {
+        const name = `${Date.now()}.P${process.pid}Q${++seq}R${randomBytes(6).toString('hex')}.${hostname().replace(/[/:]/g, '_')}`;
+        const tmp = join(dir, 'tmp', name);
+        const fd = openSync(tmp, 'wx', 0o600);
+        try {
+          writeSync(fd, `Return-Path: <${envelope.from}>\r\nDelivered-To: ${envelope.to}\r\n`);
+          writeSync(fd, raw);
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+        renameSync(tmp, join(dir, 'new', name));
+        return { ok: true };
+      } catch (err) {
+        return { ok: false, permanent: false, error: `maildir: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
+      }
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,34 @@
+import nodemailer from 'nodemailer';
+import type { Config } from '../config/types.js';
+import type { Transport } from './transport.js';
+
+/**
+ * Delivers through an SMTP smart host with nodemailer. A 5xx answer is permanent; 4xx answers
+ * and connection errors are temporary (the outbox retries them with backoff).
+ */
+export function smtpTransport(c: Config['delivery']['smtp']): Transport {
+  const transporter = nodemailer.createTransport({
+    host: c.host,
+    port: c.port,
+    secure: c.secure,
+    ...(c.user ? { auth: { user: c.user, pass: c.pass ?? '' } } : {}),
+    connectionTimeout: 30_000,
+    greetingTimeout: 30_000,
+    socketTimeout: 120_000,
+  });
+  return {
+    async deliver(envelope, raw) {
+      try {
+        await transporter.sendMail({ envelope: { from: envelope.from, to: [envelope.to] }, raw });
+        return { ok: true };
+      } catch (err) {
+        const e = err as { responseCode?: number; message?: string; code?: string };
+        const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500;
+        return { ok: false, permanent, error: `smtp: ${e.responseCode ?? e.code ?? ''} ${(e.message ?? '').split('\n')[0]!.slice(0, 200)}`.trim() };
+      }
+    },
+    async close() {
+      transporter.close();
+    },
+  };
+}

@@ -1,0 +1,221 @@
+import * as openpgp from 'openpgp';
+import { childrenOf, decodedBody, header, MimeLimitError, mimeLimits, parseEntity, splitMultipart, textOf, toCrlf, type Entity } from '../mail/entity.js';
+import { judgeSignatures, readConfig, unsigned, verifyCleartext, verifyDetached, type SignatureCheck } from './verify.js';
+
+/** How the message was protected on the wire. */
+export type WireFormat = 'pgp-mime' | 'inline' | 'plain';
+
+/** The meaning of an inbound message once its OpenPGP layers are removed. */
+export interface Decoded {
+  format: WireFormat;
+  encrypted: boolean;
+  signature: SignatureCheck;
+  /**
+   * The MIME entity the sender wrote, byte-exact, with encryption and signature layers removed.
+   * When a message mixes encrypted and clear parts, only the decrypted parts are here (EFAIL).
+   */
+  content: Buffer;
+  /** Notes for the relay preamble and the audit log (e.g. clear parts dropped). Never content. */
+  notes: string[];
+}
+
+export type DecodeResult = { ok: true; decoded: Decoded } | { ok: false; reason: string };
+
+export interface DecodeKeys {
+  /** The team's secret key(s). */
+  decryption: openpgp.PrivateKey[];
+  /** Every public key vmtd knows, to verify signatures. */
+  verification: openpgp.PublicKey[];
+  /** The moment signatures and keys are judged at (now, plus the clock slack). */
+  date: Date;
+}
+
+const ARMOR_MESSAGE = /-----BEGIN PGP MESSAGE-----[\s\S]*?-----END PGP MESSAGE-----/;
+const ARMOR_SIGNED = /-----BEGIN PGP SIGNED MESSAGE-----[\s\S]*?-----END PGP SIGNATURE-----/;
+
+class DecodeFailure extends Error {}
+
+async function decryptArmored(armored: string, keys: DecodeKeys): Promise<{ data: Uint8Array; check: SignatureCheck }> {
+  let message: openpgp.Message<Uint8Array>;
+  try {
+    message = await openpgp.readMessage({ armoredMessage: armored, config: readConfig });
+  } catch (err) {
+    throw new DecodeFailure(`broken OpenPGP armor or packets (${brief(err)})`);
+  }
+  const wanted = message.getEncryptionKeyIDs();
+  const ours = keys.decryption.flatMap((k) => k.getKeyIDs());
+  if (wanted.length > 0 && !wanted.some((id) => ours.some((o) => o.equals(id)))) {
+    throw new DecodeFailure('encrypted to a key that is not the team key');
+  }
+  try {
+    const result = await openpgp.decrypt({
+      message,
+      decryptionKeys: keys.decryption,
+      verificationKeys: keys.verification,
+      date: keys.date,
+      format: 'binary',
+      config: readConfig,
+    });
+    return { data: result.data, check: await judgeSignatures(result.signatures, keys.verification) };
+  } catch (err) {
+    throw new DecodeFailure(`cannot decrypt (${brief(err)})`);
+  }
+}
+
+function brief(err: unknown): string {
+  // openpgp's messages name packets and algorithms, never plaintext; keep them short for the log.
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 160);
+}
+
+const isSignature = (e: Entity): boolean => e.type === 'application/pgp-signature';
+const isPgpEncryptedControl = (e: Entity): boolean => e.type === 'application/pgp-encrypted';
+
+/** RFC 3156 multipart/signed: the signature covers the exact, CRLF-canonical bytes of part one. */
+async function openSigned(entity: Entity, keys: DecodeKeys): Promise<{ content: Entity; raw: Buffer; check: SignatureCheck }> {
+  const boundary = entity.params.boundary!;
+  const parts = childrenOf(entity);
+  if (!parts || parts.length !== 2 || !isSignature(parts[1]!)) throw new DecodeFailure('malformed multipart/signed');
+  const rawParts = splitMultipart(entity.body, boundary)!;
+  const signed = toCrlf(rawParts[0]!);
+  const check = await verifyDetached(signed, textOf(parts[1]!), keys.verification, keys.date);
+  return { content: parts[0]!, raw: rawParts[0]!, check };
+}
+
+/** RFC 3156 multipart/encrypted (also Exchange's multipart/mixed mangling of it). */
+function encryptedPayload(entity: Entity): string | undefined {
+  const parts = childrenOf(entity);
+  if (!parts) return undefined;
+  const control = parts.findIndex(isPgpEncryptedControl);
+  if (entity.type !== 'multipart/encrypted' && control < 0) return undefined;
+  const payload = parts.find((p, i) => i !== control && ARMOR_MESSAGE.test(decodedBody(p).toString('latin1')));
+  return payload ? ARMOR_MESSAGE.exec(decodedBody(payload).toString('latin1'))![0] : undefined;
+}
+
+function plainEntity(text: string): Buffer {
+  return Buffer.from(`Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${text.replace(/\r?\n/g, '\r\n')}`);
+}
+
+async function decodeEntity(raw: Buffer, keys: DecodeKeys, depth: number): Promise<Decoded> {
+  if (depth > 4) throw new DecodeFailure('too many nested OpenPGP layers');
+  const entity = parseEntity(raw);
+
+  const armoredPayload = encryptedPayload(entity);
+  if (armoredPayload) {
+    const { data, check } = await decryptArmored(armoredPayload, keys);
+    const inner = await decodeEntity(Buffer.from(data), keys, depth + 1);
+    // Sign-then-encrypt as one OpenPGP message (RFC 3156 6.2), or KMail's encapsulated multipart/signed.
+    const signature = check.state !== 'unsigned' ? check : inner.signature;
+    const notes = entity.type === 'multipart/encrypted' ? inner.notes : ['PGP/MIME restructured in transit (Exchange)', ...inner.notes];
+    return { ...inner, format: 'pgp-mime', encrypted: true, signature, notes };
+  }
+
+  if (entity.type === 'multipart/signed' && entity.params.boundary) {
+    const { raw: signedRaw, check } = await openSigned(entity, keys);
+    const inner = await decodeEntity(signedRaw, keys, depth + 1);
+    // A signature over an encrypted inner part cannot vouch for what it does not see: keep inner's if any.
+    return { ...inner, format: inner.encrypted ? inner.format : 'pgp-mime', signature: inner.signature.state !== 'unsigned' ? inner.signature : check };
+  }
+
+  if (entity.type.startsWith('multipart/')) return decodeMixed(entity, raw, keys, depth);
+
+  if (entity.type.startsWith('text/')) {
+    const text = textOf(entity);
+    const enc = ARMOR_MESSAGE.exec(text);
+    if (enc) {
+      const { data, check } = await decryptArmored(enc[0], keys);
+      const plain = new TextDecoder().decode(data);
+      const signed = ARMOR_SIGNED.exec(plain);
+      if (signed && check.state === 'unsigned') {
+        const v = await verifyCleartext(signed[0], keys.verification, keys.date);
+        if (v) return { format: 'inline', encrypted: true, signature: v.check, content: plainEntity(v.text), notes: [] };
+      }
+      const notes = text.replace(enc[0], '').trim() ? ['clear text around the encrypted block was dropped'] : [];
+      return { format: 'inline', encrypted: true, signature: check, content: plainEntity(plain), notes };
+    }
+    const signed = ARMOR_SIGNED.exec(text);
+    if (signed) {
+      const v = await verifyCleartext(signed[0], keys.verification, keys.date);
+      if (!v) throw new DecodeFailure('broken cleartext signature armor');
+      const notes = text.replace(signed[0], '').trim() ? ['clear text outside the signed block was dropped'] : [];
+      return { format: 'inline', encrypted: false, signature: v.check, content: plainEntity(v.text), notes };
+    }
+  }
+  return { format: 'plain', encrypted: false, signature: unsigned, content: raw, notes: [] };
+}
+
+/**
+ * A multipart that is not itself PGP/MIME. If any part is encrypted (inline PGP in a text part,
+ * or an encrypted attachment), the result holds only the decrypted parts: clear parts are never
+ * merged into decrypted content (EFAIL direct exfiltration). A signature counts only when one
+ * part makes up the whole message ("Johnny, you are fired": a signed sub-part vouches for nothing else).
+ */
+async function decodeMixed(entity: Entity, raw: Buffer, keys: DecodeKeys, depth: number): Promise<Decoded> {
+  const leaves: Buffer[] = [];
+  const walk = (buf: Buffer, d: number): void => {
+    if (d > mimeLimits.maxDepth) throw new MimeLimitError(`MIME nesting deeper than ${mimeLimits.maxDepth}`);
+    const e = parseEntity(buf);
+    const children = e.type.startsWith('multipart/') && e.params.boundary ? splitChildren(e) : undefined;
+    if (children) children.forEach((c) => walk(c, d + 1));
+    else leaves.push(buf);
+    if (leaves.length > mimeLimits.maxParts) throw new MimeLimitError(`more than ${mimeLimits.maxParts} parts`);
+  };
+  walk(raw, 0);
+  const decrypted: Decoded[] = [];
+  let clear = 0;
+  for (const leaf of leaves) {
+    const e = parseEntity(leaf);
+    const body = e.type.startsWith('text/') ? textOf(e) : decodedBody(e).toString('latin1');
+    if (ARMOR_MESSAGE.test(body) && !isPgpEncryptedControl(e)) {
+      if (e.type.startsWith('text/')) decrypted.push(await decodeEntity(leaf, keys, depth + 1));
+      else {
+        const { data } = await decryptArmored(ARMOR_MESSAGE.exec(body)![0], keys);
+        const name = attachmentName(e).replace(/\.(pgp|gpg|asc)$/i, '') || 'attachment';
+        decrypted.push({ format: 'inline', encrypted: true, signature: unsigned, notes: [], content: attachmentEntity(name, Buffer.from(data)) });
+      }
+    } else if (textOf(e).trim() !== '' || !e.type.startsWith('text/')) clear++;
+  }
+  if (decrypted.length === 0) {
+    const signedLeaves = leaves.filter((l) => ARMOR_SIGNED.test(textOf(parseEntity(l))));
+    const notes = signedLeaves.length > 0 ? ['a signed part inside an unsigned multipart: signature not counted'] : [];
+    return { format: 'plain', encrypted: false, signature: unsigned, content: raw, notes };
+  }
+  const notes = decrypted.flatMap((d) => d.notes);
+  if (clear > 0) notes.push(`${clear} unencrypted part(s) dropped: only encrypted parts are relayed`);
+  const signature = decrypted.length === 1 && clear === 0 ? decrypted[0]!.signature : unsigned;
+  if (decrypted.length === 1) return { format: 'inline', encrypted: true, signature, content: decrypted[0]!.content, notes };
+  const boundary = `vmtd-${Math.random().toString(36).slice(2)}`;
+  const body = decrypted.map((d) => `--${boundary}\r\n${d.content.toString('latin1')}\r\n`).join('') + `--${boundary}--\r\n`;
+  const content = Buffer.from(`Content-Type: multipart/mixed; boundary="${boundary}"\r\n\r\n${body}`, 'latin1');
+  return { format: 'inline', encrypted: true, signature, content, notes };
+}
+
+function splitChildren(e: Entity): Buffer[] | undefined {
+  return e.params.boundary ? splitMultipart(e.body, e.params.boundary) : undefined;
+}
+
+function attachmentName(e: Entity): string {
+  const disp = header(e.headers, 'content-disposition') ?? '';
+  const m = /filename\*?="?([^";]+)"?/i.exec(disp) ?? /name="?([^";]+)"?/i.exec(header(e.headers, 'content-type') ?? '');
+  return (m?.[1] ?? '').replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+function attachmentEntity(name: string, data: Buffer): Buffer {
+  const b64 = data.toString('base64').replace(/.{76}/g, '$&\r\n');
+  return Buffer.from(
+    `Content-Type: application/octet-stream; name="${name}"\r\nContent-Disposition: attachment; filename="${name}"\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64}\r\n`,
+  );
+}
+
+/**
+ * Removes the OpenPGP layers of one inbound message: PGP/MIME (RFC 3156) encrypted, signed or
+ * both (combined or encapsulated), inline PGP, Exchange-mangled PGP/MIME, or plain. Total: every
+ * failure is a reason, never a throw. Requires integrity protection on encrypted data.
+ */
+export async function decodeMessage(raw: Buffer, keys: DecodeKeys): Promise<DecodeResult> {
+  try {
+    return { ok: true, decoded: await decodeEntity(raw, keys, 0) };
+  } catch (err) {
+    if (err instanceof DecodeFailure || err instanceof MimeLimitError) return { ok: false, reason: err.message };
+    return { ok: false, reason: `undecodable message (${brief(err)})` };
+  }
+}

@@ -1,0 +1,73 @@
+import * as openpgp from 'openpgp';
+
+/** What vmtd needs to know of a public key to use it. */
+export interface KeyInfo {
+  fingerprint: string;
+  emails: string[];
+  /** Why the key cannot encrypt at `now` (expired, revoked, no encryption subkey), or null if it can. */
+  encryptionProblem: string | null;
+  expiresAt: Date | null;
+}
+
+/** The settings that keep keys and messages readable by GnuPG 2.2 (see STACK.md). */
+export const gpgCompatible: Partial<openpgp.Config> = { v6Keys: false, aeadProtect: false };
+
+/** Upper-case hex fingerprint of a key. */
+export function fingerprintOf(key: openpgp.Key): string {
+  return key.getFingerprint().toUpperCase();
+}
+
+/** Lower-cased e-mail addresses of a key's user IDs. */
+export function emailsOf(key: openpgp.Key): string[] {
+  return [...new Set(key.users.map((u) => u.userID?.email?.toLowerCase()).filter((e): e is string => !!e))];
+}
+
+/** Reads every public key in armored or binary key material; ignores secret parts. */
+export async function readPublicKeys(material: string | Uint8Array): Promise<openpgp.PublicKey[]> {
+  const keys =
+    typeof material === 'string'
+      ? await openpgp.readKeys({ armoredKeys: material })
+      : await openpgp.readKeys({ binaryKeys: material });
+  return keys.map((k) => (k.isPrivate() ? k.toPublic() : (k as openpgp.PublicKey)));
+}
+
+/** Facts about a key at `now`. Never throws on a malformed or unusable key. */
+export async function describeKey(key: openpgp.Key, now: Date): Promise<KeyInfo> {
+  let encryptionProblem: string | null = null;
+  try {
+    if (await key.isRevoked(undefined, undefined, now)) encryptionProblem = 'key is revoked';
+    else await key.getEncryptionKey(undefined, now);
+  } catch (err) {
+    encryptionProblem = explain(err);
+  }
+  let expiresAt: Date | null = null;
+  try {
+    const exp = await key.getExpirationTime();
+    expiresAt = exp instanceof Date ? exp : null;
+  } catch {
+    expiresAt = null;
+  }
+  if (!encryptionProblem && expiresAt && expiresAt <= now) encryptionProblem = 'key has expired';
+  return { fingerprint: fingerprintOf(key), emails: emailsOf(key), encryptionProblem, expiresAt };
+}
+
+function explain(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/expired/i.test(msg)) return 'key has expired';
+  if (/revoked/i.test(msg)) return 'key is revoked';
+  if (/Could not find valid encryption key packet/i.test(msg)) return 'key has no usable encryption subkey (sign-only, expired or revoked subkeys)';
+  return `key is unusable: ${msg}`;
+}
+
+/** Generates a team key GnuPG 2.2 can use: ed25519 primary with a cv25519 subkey, no expiry. */
+export async function generateTeamKey(name: string, email: string, now: Date): Promise<string> {
+  const { privateKey } = await openpgp.generateKey({
+    type: 'ecc',
+    curve: 'curve25519Legacy',
+    userIDs: [{ name, email }],
+    date: now,
+    format: 'armored',
+    config: gpgCompatible,
+  });
+  return privateKey;
+}

@@ -1,0 +1,112 @@
+// Versioned schema. Append new migrations; never edit a shipped one.
+// Columns named *_sealed hold data sealed with the data key (src/store/seal.ts), never plaintext.
+
+export const migrations: string[] = [
+  /* 1: spool, cases, members, keys, messages, outbox, events */ `
+  CREATE TABLE spool (
+    id INTEGER PRIMARY KEY,
+    received_at TEXT NOT NULL,
+    via TEXT NOT NULL,
+    mail_from TEXT NOT NULL,
+    rcpt_to TEXT NOT NULL,          -- JSON array of envelope recipients
+    size INTEGER NOT NULL,
+    raw_sealed BLOB NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending','done','quarantined')),
+    outcome TEXT,                   -- report | case-message | command | bounce | junk
+    reason TEXT,                    -- why quarantined: never message content
+    case_id TEXT,
+    processed_at TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX spool_pending ON spool(state) WHERE state = 'pending';
+
+  CREATE TABLE case_seq (year INTEGER PRIMARY KEY, last INTEGER NOT NULL);
+
+  CREATE TABLE cases (
+    id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    class TEXT,
+    severity TEXT,
+    title_sealed BLOB,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    embargo TEXT,
+    merged_into TEXT,
+    reporter TEXT
+  );
+  CREATE INDEX cases_state ON cases(state);
+
+  CREATE TABLE case_cves (case_id TEXT NOT NULL REFERENCES cases(id), cve TEXT NOT NULL, PRIMARY KEY (case_id, cve));
+  CREATE TABLE case_projects (
+    case_id TEXT NOT NULL REFERENCES cases(id), project_id TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'unknown', PRIMARY KEY (case_id, project_id)
+  );
+
+  CREATE TABLE members (
+    case_id TEXT NOT NULL REFERENCES cases(id),
+    email TEXT NOT NULL,            -- lower-cased
+    name TEXT,
+    role TEXT NOT NULL CHECK (role IN ('coordinator','reporter','expert','project-contact')),
+    project_id TEXT,
+    fingerprint TEXT,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (case_id, email)
+  );
+
+  CREATE TABLE keys (
+    fingerprint TEXT PRIMARY KEY,   -- upper-case hex
+    armored TEXT NOT NULL,
+    emails TEXT NOT NULL,           -- JSON array of lower-cased user ID addresses
+    source TEXT NOT NULL,           -- team | config | import | mail
+    added_at TEXT NOT NULL
+  );
+
+  CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    case_id TEXT NOT NULL REFERENCES cases(id),
+    spool_id INTEGER REFERENCES spool(id),
+    message_id TEXT,
+    from_addr TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    encrypted INTEGER NOT NULL,
+    signature TEXT NOT NULL,        -- good | bad | unknown-key | unsigned
+    signer TEXT,
+    kind TEXT NOT NULL,             -- report | reply | command | comment
+    content_sealed BLOB
+  );
+  CREATE INDEX messages_case ON messages(case_id);
+  CREATE INDEX messages_mid ON messages(message_id);
+
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    case_id TEXT,
+    kind TEXT NOT NULL,             -- ack | relay | notice | answer | advisory | digest | alert
+    message_id TEXT NOT NULL,
+    rcpt TEXT NOT NULL,
+    raw BLOB NOT NULL,              -- composed mail: encrypted to rcpt, or free of case content
+    state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued','sending','sent','failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    source_message INTEGER          -- messages.id that this relays, if any
+  );
+  CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+  CREATE INDEX outbox_mid ON outbox(message_id);
+
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    case_id TEXT,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL            -- JSON; never message content
+  );
+  CREATE INDEX events_case ON events(case_id);
+  CREATE TRIGGER events_append_only_u BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+  CREATE TRIGGER events_append_only_d BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+
+  CREATE TABLE signatures_seen (digest TEXT PRIMARY KEY, case_id TEXT, at TEXT NOT NULL);
+  `,
+];

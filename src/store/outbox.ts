@@ -1,0 +1,100 @@
+import type { Db } from './db.js';
+
+export type OutboxKind = 'ack' | 'relay' | 'notice' | 'answer' | 'advisory' | 'digest' | 'alert';
+
+export interface OutgoingMail {
+  caseId: string | null;
+  kind: OutboxKind;
+  messageId: string;
+  rcpt: string;
+  /** The composed message: encrypted to `rcpt`, or free of any case content. */
+  raw: Buffer;
+  sourceMessage?: number | null;
+}
+
+export interface OutboxRow {
+  id: number;
+  caseId: string | null;
+  kind: OutboxKind;
+  messageId: string;
+  rcpt: string;
+  raw: Buffer;
+  attempts: number;
+}
+
+/** Queues one composed mail; call inside the transaction that decided to send it. */
+export function enqueue(db: Db, mail: OutgoingMail, at: string): number {
+  const info = db
+    .prepare(
+      'INSERT INTO outbox (case_id, kind, message_id, rcpt, raw, next_attempt_at, created_at, source_message) VALUES (?,?,?,?,?,?,?,?)',
+    )
+    .run(mail.caseId, mail.kind, mail.messageId, mail.rcpt.toLowerCase(), mail.raw, at, at, mail.sourceMessage ?? null);
+  return Number(info.lastInsertRowid);
+}
+
+/**
+ * Claims due mail for delivery (state `sending`). A row left in `sending` by a crash is due again:
+ * it was in flight, so it is re-sent with the same Message-ID.
+ */
+export function claimDue(db: Db, at: string, limit = 50): OutboxRow[] {
+  return db
+    .transaction(() => {
+      const rows = db
+        .prepare(
+          `SELECT id, case_id AS caseId, kind, message_id AS messageId, rcpt, raw, attempts FROM outbox
+           WHERE state IN ('queued','sending') AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
+        )
+        .all(at, limit) as OutboxRow[];
+      const mark = db.prepare("UPDATE outbox SET state = 'sending' WHERE id = ?");
+      for (const r of rows) mark.run(r.id);
+      return rows;
+    })
+    .immediate();
+}
+
+/** Rows left `sending` by a previous process are made due at once (startup recovery). */
+export function recoverInFlight(db: Db, at: string): number {
+  return db.prepare("UPDATE outbox SET state = 'queued', next_attempt_at = ? WHERE state = 'sending'").run(at).changes;
+}
+
+export function markSent(db: Db, id: number, at: string): void {
+  db.prepare("UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?").run(at, id);
+}
+
+export function markRetry(db: Db, id: number, error: string, nextAt: string): void {
+  db.prepare("UPDATE outbox SET state = 'queued', attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?").run(error, nextAt, id);
+}
+
+export function markFailed(db: Db, id: number, error: string): void {
+  db.prepare("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?").run(error, id);
+}
+
+export interface OutboxFacts {
+  id: number;
+  caseId: string | null;
+  kind: OutboxKind;
+  rcpt: string;
+  state: string;
+  createdAt: string;
+  lastError: string | null;
+}
+
+/** One row's facts (no content), e.g. for a bounce report. */
+export function outboxFacts(db: Db, id: number): OutboxFacts | undefined {
+  return db
+    .prepare('SELECT id, case_id AS caseId, kind, rcpt, state, created_at AS createdAt, last_error AS lastError FROM outbox WHERE id = ?')
+    .get(id) as OutboxFacts | undefined;
+}
+
+/** How many mails to `rcpt` of `kind` were queued since `since`: for rate limits. */
+export function countSentTo(db: Db, rcpt: string, kind: OutboxKind, since: string): number {
+  return (db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE rcpt = ? AND kind = ? AND created_at >= ?').get(rcpt.toLowerCase(), kind, since) as { n: number }).n;
+}
+
+/** Queue depth and age of the oldest queued mail, for metrics and doctor. */
+export function outboxDepth(db: Db): { queued: number; oldest: string | null } {
+  return db.prepare("SELECT COUNT(*) AS queued, MIN(created_at) AS oldest FROM outbox WHERE state IN ('queued','sending')").get() as {
+    queued: number;
+    oldest: string | null;
+  };
+}

@@ -1,0 +1,41 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
+/**
+ * Seals data at rest with AES-256-GCM under a data key kept in its own file, outside the database:
+ * a copy of the database alone reveals nothing it holds sealed.
+ */
+export interface Sealer {
+  seal(plain: Buffer | string): Buffer;
+  open(sealed: Buffer): Buffer;
+}
+
+const VERSION = 1;
+
+/** Loads the data key from `file`, creating it (mode 0600) when absent. */
+export function loadOrCreateDataKey(file: string): Buffer {
+  if (!existsSync(file)) {
+    writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  }
+  const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (key.length !== 32) throw new Error(`data key ${file} is not 32 bytes of base64`);
+  return key;
+}
+
+/** A sealer bound to one 32-byte key. Opening fails loudly on any tampering. */
+export function sealerFor(key: Buffer): Sealer {
+  return {
+    seal(plain) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const body = Buffer.concat([cipher.update(typeof plain === 'string' ? Buffer.from(plain) : plain), cipher.final()]);
+      return Buffer.concat([Buffer.from([VERSION]), iv, cipher.getAuthTag(), body]);
+    },
+    open(sealed) {
+      if (sealed[0] !== VERSION) throw new Error('sealed blob has an unknown version');
+      const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(1, 13));
+      decipher.setAuthTag(sealed.subarray(13, 29));
+      return Buffer.concat([decipher.update(sealed.subarray(29)), decipher.final()]);
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import type { Db } from './db.js';
+import type { Sealer } from './seal.js';
+
+export interface Envelope {
+  mailFrom: string;
+  rcptTo: string[];
+  via: 'smtp' | 'imap' | 'ingest';
+}
+
+export interface SpoolRow {
+  id: number;
+  receivedAt: string;
+  envelope: Envelope;
+  raw: Buffer;
+  attempts: number;
+}
+
+export type SpoolOutcome = 'report' | 'case-message' | 'command' | 'bounce' | 'junk';
+
+/**
+ * Commits one raw message to the spool, sealed. When this returns, the message survives a crash
+ * or power loss (WAL + synchronous=FULL): only then may the sender be told 250.
+ */
+export function spoolMessage(db: Db, sealer: Sealer, raw: Buffer, envelope: Envelope, at: string): number {
+  const info = db
+    .prepare('INSERT INTO spool (received_at, via, mail_from, rcpt_to, size, raw_sealed) VALUES (?, ?, ?, ?, ?, ?)')
+    .run(at, envelope.via, envelope.mailFrom, JSON.stringify(envelope.rcptTo), raw.length, sealer.seal(raw));
+  return Number(info.lastInsertRowid);
+}
+
+interface RawRow {
+  id: number;
+  received_at: string;
+  via: Envelope['via'];
+  mail_from: string;
+  rcpt_to: string;
+  raw_sealed: Buffer;
+  attempts: number;
+}
+
+/** Spooled messages not yet processed, oldest first. */
+export function pendingSpool(db: Db, sealer: Sealer, limit = 100): SpoolRow[] {
+  const rows = db
+    .prepare("SELECT id, received_at, via, mail_from, rcpt_to, raw_sealed, attempts FROM spool WHERE state = 'pending' ORDER BY id LIMIT ?")
+    .all(limit) as RawRow[];
+  return rows.map((r) => ({
+    id: r.id,
+    receivedAt: r.received_at,
+    envelope: { mailFrom: r.mail_from, rcptTo: JSON.parse(r.rcpt_to) as string[], via: r.via },
+    raw: sealer.open(r.raw_sealed),
+    attempts: r.attempts,
+  }));
+}
+
+/** Records the outcome of processing; call inside the transaction that applied it. */
+export function markSpoolDone(db: Db, id: number, outcome: SpoolOutcome, caseId: string | null, at: string): void {
+  db.prepare("UPDATE spool SET state = 'done', outcome = ?, case_id = ?, processed_at = ? WHERE id = ?").run(outcome, caseId, at, id);
+}
+
+/** Quarantines a message with a reason that names the problem, never the content. */
+export function quarantineSpool(db: Db, id: number, reason: string, at: string): void {
+  db.prepare("UPDATE spool SET state = 'quarantined', reason = ?, processed_at = ? WHERE id = ?").run(reason, at, id);
+}
+
+/** Counts a failed processing attempt (a bug or transient error), so a poison message is quarantined. */
+export function countSpoolAttempt(db: Db, id: number): number {
+  db.prepare('UPDATE spool SET attempts = attempts + 1 WHERE id = ?').run(id);
+  return (db.prepare('SELECT attempts FROM spool WHERE id = ?').get(id) as { attempts: number }).attempts;
+}
+
+export interface QuarantinedRow {
+  id: number;
+  receivedAt: string;
+  mailFrom: string;
+  reason: string;
+}
+
+/** Quarantined messages, newest first, for `vmtd case list` and doctor. */
+export function quarantined(db: Db): QuarantinedRow[] {
+  return db
+    .prepare("SELECT id, received_at AS receivedAt, mail_from AS mailFrom, reason FROM spool WHERE state = 'quarantined' ORDER BY id DESC")
+    .all() as QuarantinedRow[];
+}
