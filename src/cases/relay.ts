@@ -1,6 +1,6 @@
 import type { Vmtd } from '../context.js';
 import { composeEncrypted, innerEntity, textEntity } from '../mail/compose.js';
-import { encryptSigned, signOnce } from '../pgp/encode.js';
+import { encryptSigned, signOnce, type SignedPayload } from '../pgp/encode.js';
 import type { Decoded } from '../pgp/decode.js';
 import { membersOf, threadIds, type Member } from '../store/cases.js';
 import type { OutgoingMail } from '../store/outbox.js';
@@ -59,7 +59,7 @@ export async function planRelay(ctx: Vmtd, caseId: string, members: Member[], m:
   const refs = [...threadIds(ctx.db, caseId), ...(m.messageId ? [m.messageId] : [])].filter((v, idx, all) => all.indexOf(v) === idx);
   const mails: OutgoingMail[] = [];
   const skipped: RelayPlan['skipped'] = [];
-  let signed: Uint8Array | undefined;
+  let signed: SignedPayload | undefined;
   for (const member of recipients) {
     const lookup = await usableKey(ctx, member.email, member.fingerprint);
     if (!lookup.ok) {

@@ -4,7 +4,7 @@ import type { Vmtd } from '../context.js';
 import { planRelay, type Inbound } from '../cases/relay.js';
 import { caseAddress, intakeAddress, parseRecipient, subjectCaseIds, type Recipient } from '../mail/addresses.js';
 import { protectedSubject, readHeaders, type MailHeaders } from '../mail/headers.js';
-import { decodeMessage, type Decoded } from '../pgp/decode.js';
+import { decodeMessage, type Decoded, type DecodeKeys } from '../pgp/decode.js';
 import { caseOfMessageId, getCase, insertCase, insertMessage, membersOf, peekCaseId, takeCaseId, upsertMember, type Member } from '../store/cases.js';
 import { addEvent } from '../store/events.js';
 import { countSentTo, enqueue, type OutgoingMail } from '../store/outbox.js';
@@ -33,6 +33,10 @@ export interface Understood {
 export const clockSlackMs = 5 * 60 * 1000;
 
 class CaseIdRace extends Error {}
+
+function decodeKeys(ctx: Vmtd): DecodeKeys {
+  return { decryption: [ctx.team.privateKey], verification: ctx.keyring.all(), date: new Date(ctx.clock().getTime() + clockSlackMs) };
+}
 
 /** The inbound message as members see it relayed. */
 export function inboundOf(u: Understood): Inbound {
@@ -68,22 +72,28 @@ export async function processSpooled(ctx: Vmtd, row: SpoolRow): Promise<void> {
     return;
   }
 
-  const result = await decodeMessage(row.raw, {
-    decryption: [ctx.team.privateKey],
-    verification: ctx.keyring.all(),
-    date: new Date(ctx.clock().getTime() + clockSlackMs),
-  });
+  const result = await decodeMessage(row.raw, decodeKeys(ctx));
   if (!result.ok) return quarantine(ctx, row, headers, result.reason);
 
-  const content = await simpleParser(result.decoded.content, { skipHtmlToText: false, skipImageLinks: true, skipTextToHtml: true });
+  let decoded = result.decoded;
+  const content = await simpleParser(decoded.content, { skipHtmlToText: false, skipImageLinks: true, skipTextToHtml: true });
+  const sender = headers.from ?? (row.envelope.mailFrom ? row.envelope.mailFrom.toLowerCase() : null);
+  if (sender) {
+    const learned = await ctx.keyring.add(await offeredKeys(sender, content, headers.autocrypt), 'mail', iso(ctx.clock()));
+    // A message signed by the key it carries: judge the signature again now that the key is known.
+    if (learned.length > 0 && decoded.signature.state === 'unknown-key') {
+      const again = await decodeMessage(row.raw, decodeKeys(ctx));
+      if (again.ok) decoded = again.decoded;
+    }
+  }
   const u: Understood = {
     row,
     headers,
     recipients,
-    decoded: result.decoded,
+    decoded,
     content,
-    subject: protectedSubject(result.decoded.content) ?? headers.subject,
-    sender: headers.from ?? (row.envelope.mailFrom ? row.envelope.mailFrom.toLowerCase() : null),
+    subject: protectedSubject(decoded.content) ?? headers.subject,
+    sender,
   };
   const refs = {
     recipients,
@@ -168,7 +178,6 @@ export async function openCaseFor(ctx: Vmtd, u: Understood): Promise<void> {
   }
   const now = ctx.clock();
   const at = iso(now);
-  if (u.sender) await ctx.keyring.add(await offeredKeys(u.sender, u.content, u.headers.autocrypt), 'mail', at);
   const year = now.getUTCFullYear();
   const caseId = peekCaseId(ctx.db, i.caseIdPrefix, year);
 

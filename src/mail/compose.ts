@@ -39,8 +39,19 @@ function mailbox(name: string, address: string): string {
   return `${display} <${headerSafe(address)}>`;
 }
 
+/** Folds a header line at spaces so that no line exceeds 76 characters where a space allows. */
 function fold(line: string): string {
-  return libmime.foldLines(line, 76, true).replace(/\r?\n/g, '\r\n');
+  const words = line.split(' ');
+  const lines: string[] = [];
+  let current = words.shift() ?? '';
+  for (const w of words) {
+    if (current.length + 1 + w.length > 76) {
+      lines.push(current);
+      current = ' ' + w;
+    } else current += ' ' + w;
+  }
+  lines.push(current);
+  return lines.join('\r\n');
 }
 
 /** A fresh Message-ID in the team's domain. */

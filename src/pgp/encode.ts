@@ -1,20 +1,34 @@
 import * as openpgp from 'openpgp';
 import { gpgCompatible } from './keys.js';
 
-/**
- * Signs bytes once with the team key, as a complete OpenPGP signed message (one-pass signature,
- * literal data, signature). Encrypting this per recipient gives RFC 3156's combined
- * sign-and-encrypt, which GnuPG decrypts and verifies in one step.
- */
-export async function signOnce(data: Uint8Array, signingKey: openpgp.PrivateKey, date: Date): Promise<Uint8Array> {
-  const message = await openpgp.createMessage({ binary: data, format: 'binary' });
-  return openpgp.sign({ message, signingKeys: signingKey, date, format: 'binary', config: gpgCompatible });
+/** Data signed once by the team key, ready to be encrypted to any number of recipients. */
+export interface SignedPayload {
+  packets: openpgp.PacketList<openpgp.AnyPacket>;
 }
 
-/** Encrypts an already signed message to one recipient key, armored. */
-export async function encryptSigned(signed: Uint8Array, recipient: openpgp.PublicKey, date: Date): Promise<string> {
-  const message = await openpgp.readMessage({ binaryMessage: signed });
-  return openpgp.encrypt({ message, encryptionKeys: recipient, date, format: 'armored', config: gpgCompatible });
+/**
+ * Signs bytes once with the team key as a one-pass signed message (one-pass signature, literal
+ * data, signature). Encrypting it per recipient gives RFC 3156's combined sign-and-encrypt,
+ * which GnuPG decrypts and verifies in one step. (openpgp's readMessage links trailing signatures
+ * lazily and would drop them on re-encryption, so the packet list is assembled here.)
+ */
+export async function signOnce(data: Uint8Array, signingKey: openpgp.PrivateKey, date: Date): Promise<SignedPayload> {
+  const message = await openpgp.createMessage({ binary: data, format: 'binary' });
+  const detached = await openpgp.sign({ message, signingKeys: signingKey, date, detached: true, format: 'binary', config: gpgCompatible });
+  const signature = (await openpgp.readSignature({ binarySignature: detached })).packets[0]!;
+  // openpgp's .d.ts omits these runtime APIs (LiteralDataPacket(date), setBytes, fromSignaturePacket).
+  const Literal = openpgp.LiteralDataPacket as unknown as new (date: Date) => { setBytes(b: Uint8Array, f: string): void };
+  const OnePass = openpgp.OnePassSignaturePacket as unknown as { fromSignaturePacket(s: openpgp.SignaturePacket, last: boolean): openpgp.OnePassSignaturePacket };
+  const literal = new Literal(date);
+  literal.setBytes(data, 'binary');
+  const packets = new openpgp.PacketList<openpgp.AnyPacket>();
+  packets.push(OnePass.fromSignaturePacket(signature, true), literal as unknown as openpgp.LiteralDataPacket, signature);
+  return { packets };
+}
+
+/** Encrypts a payload signed by signOnce to one recipient key, armored. */
+export async function encryptSigned(signed: SignedPayload, recipient: openpgp.PublicKey, date: Date): Promise<string> {
+  return openpgp.encrypt({ message: new openpgp.Message(signed.packets), encryptionKeys: recipient, date, format: 'armored', config: gpgCompatible });
 }
 
 /** A clear-signed text (`-----BEGIN PGP SIGNED MESSAGE-----`), verifiable by `gpg --verify`. */
