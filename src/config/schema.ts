@@ -137,6 +137,16 @@ export const configSchema = {
         timezone: { type: 'string', default: 'UTC' },
       },
     },
+    metrics: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: false },
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 9465 },
+      },
+    },
     log: {
       type: 'object',
       additionalProperties: false,

@@ -66,5 +66,7 @@ export interface Config {
   stakeholders: Stakeholder[];
   publicLists: string[];
   schedule: { tick: string; digest: string; timezone: string };
+  /** Prometheus text-format metrics over HTTP, on loopback by default. */
+  metrics: { enabled: boolean; host: string; port: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
 }
