@@ -15,7 +15,7 @@ export interface TestClock {
 }
 
 /** The config YAML tests use: two coordinators, project libfoo, stakeholder distros. */
-export function testConfigYaml(dir: string, extra = ''): string {
+export function testConfigYaml(dir: string, extra = '', moreProjects = ''): string {
   return `
 instance:
   name: Example Security Team
@@ -34,6 +34,7 @@ projects:
     name: libfoo
     contacts:
       - { name: Foo Maintainer, email: maint@libfoo.example, key: ${pubKeyFile('maint')} }
+${moreProjects}
 stakeholders:
   - { id: distros, name: linux-distros, email: linux-distros@vs.openwall.example, key: ${pubKeyFile('distros')}, noticeDays: 7, maxDays: 14, subjectPrefix: "[vs] " }
 publicLists: [oss-security@lists.openwall.example]
@@ -73,10 +74,10 @@ export function encryptedPayload(raw: Buffer): string {
   return parts[1]!.body.toString();
 }
 
-export async function startTestVmtd(opts: { extraConfig?: string; now?: Date; dir?: string } = {}): Promise<TestVmtd> {
+export async function startTestVmtd(opts: { extraConfig?: string; moreProjects?: string; now?: Date; dir?: string } = {}): Promise<TestVmtd> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'vmtd-test-'));
   const file = join(dir, 'vmtd.yaml');
-  writeFileSync(file, testConfigYaml(dir, opts.extraConfig));
+  writeFileSync(file, testConfigYaml(dir, opts.extraConfig, opts.moreProjects));
   const config = parseConfig(readFileSync(file, 'utf8'), file);
   const clock: TestClock = { now: opts.now ?? new Date() };
   const daemon = await startDaemon(config, () => clock.now, createLogger(config.log.level));
