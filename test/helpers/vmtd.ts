@@ -8,7 +8,7 @@ import type { Config } from '../../src/config/types.js';
 import { startDaemon, type Daemon } from '../../src/daemon.js';
 import { createLogger } from '../../src/log.js';
 import { childrenOf, header, parseEntity } from '../../src/mail/entity.js';
-import { pubKeyFile } from './gpg.js';
+import { Gpg, pubKeyFile, type Person } from './gpg.js';
 
 export interface TestClock {
   now: Date;
@@ -63,6 +63,8 @@ export interface TestVmtd {
   /** Mails in the outgoing maildir, oldest first; `take()` returns and forgets them. */
   delivered(): Delivered[];
   take(): Delivered[];
+  /** A person's GnuPG that knows the team's public key (made once, removed at stop). */
+  gpg(p: Person): Gpg;
   stop(): Promise<void>;
 }
 
@@ -83,6 +85,7 @@ export async function startTestVmtd(opts: { extraConfig?: string; moreProjects?:
   const daemon = await startDaemon(config, () => clock.now, createLogger(config.log.level));
   const transport = nodemailer.createTransport({ host: '127.0.0.1', port: daemon.smtp.port, secure: false, ignoreTLS: true });
   const seen = new Set<string>();
+  const people = new Map<Person, Gpg>();
   const outgoing = join(dir, 'outgoing', 'new');
   const read = (): Delivered[] => {
     let files: string[] = [];
@@ -128,7 +131,17 @@ export async function startTestVmtd(opts: { extraConfig?: string; moreProjects?:
       fresh.forEach((d) => seen.add(d.file));
       return fresh;
     },
+    gpg(p) {
+      let g = people.get(p);
+      if (!g) {
+        g = new Gpg(p);
+        g.importKey(daemon.ctx.team.publicKey.armor());
+        people.set(p, g);
+      }
+      return g;
+    },
     async stop() {
+      people.forEach((g) => g.dispose());
       transport.close();
       await daemon.stop();
       if (!opts.dir) rmSync(dir, { recursive: true, force: true });

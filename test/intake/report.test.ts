@@ -2,7 +2,7 @@
 import t from 'tap';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Gpg, pubKey } from '../helpers/gpg.js';
+import { pubKey, type Gpg } from '../helpers/gpg.js';
 import { pgpMime, plainMail, textPart, withAttachment } from '../helpers/mails.js';
 import { encryptedPayload, startTestVmtd, type TestVmtd } from '../helpers/vmtd.js';
 import { caseList, caseView } from '../../src/cases/view.js';
@@ -16,15 +16,10 @@ let teamFpr: string;
 t.before(async () => {
   v = await startTestVmtd();
   teamFpr = v.daemon.ctx.team.fingerprint;
-  rita = new Gpg('rita');
-  ron = new Gpg('ron');
-  for (const g of [rita, ron]) g.importKey(v.daemon.ctx.team.publicKey.armor());
+  rita = v.gpg('rita');
+  ron = v.gpg('ron');
 });
-t.teardown(async () => {
-  await v.stop();
-  rita.dispose();
-  ron.dispose();
-});
+t.teardown(() => v.stop());
 
 const cases = () => caseList(v.daemon.ctx.db, v.daemon.ctx.sealer);
 
@@ -154,9 +149,7 @@ t.test('broken armor is quarantined with a reason, coordinators are told, and th
   const out = v.take();
   const alerts = out.filter((d) => d.to === 'alice@example.org' || d.to === 'bob@example.org');
   t.equal(alerts.length, 2, 'each coordinator is told');
-  const alice = new Gpg('alice');
-  const d = alice.decrypt(encryptedPayload(alerts.find((a) => a.to === 'alice@example.org')!.raw));
-  alice.dispose();
+  const d = v.gpg('alice').decrypt(encryptedPayload(alerts.find((a) => a.to === 'alice@example.org')!.raw));
   t.match(d.stdout.toString(), /quarantined/);
   t.match(out.filter((d) => d.to === 'rita@reporter.example').map((d) => d.raw.toString()).join(''), /could not be read/, 'the sender is told, without content');
 
@@ -167,10 +160,8 @@ t.test('broken armor is quarantined with a reason, coordinators are told, and th
 });
 
 t.test('mail to a key that is not the team key is quarantined, not decrypted', async (t) => {
-  const mallory = new Gpg('mallory');
   rita.importKey(pubKey('mallory'));
-  const raw = pgpMime({ from: 'rita@reporter.example', to: 'security@example.org', subject: 'wrong key' }, rita.encrypt(textPart(SECRET), [mallory.fingerprint('mallory@evil.example')]));
-  mallory.dispose();
+  const raw = pgpMime({ from: 'rita@reporter.example', to: 'security@example.org', subject: 'wrong key' }, rita.encrypt(textPart(SECRET), [v.gpg('mallory').fingerprint('mallory@evil.example')]));
   await v.send(raw, { from: 'rita@reporter.example', to: ['security@example.org'] });
   await v.settle();
   const q = v.daemon.ctx.db.prepare("SELECT reason FROM spool WHERE state = 'quarantined' ORDER BY id DESC LIMIT 1").get() as { reason: string };

@@ -2,7 +2,7 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { simpleParser } from 'mailparser';
-import { emailOf, Gpg, pubKeyFile, type Person } from '../helpers/gpg.js';
+import { emailOf, pubKeyFile, type Gpg, type Person } from '../helpers/gpg.js';
 import { pgpMime, textPart, withAttachment } from '../helpers/mails.js';
 import { encryptedPayload, startTestVmtd, type Delivered, type TestVmtd } from '../helpers/vmtd.js';
 import { caseList, caseView } from '../../src/cases/view.js';
@@ -12,12 +12,7 @@ const SUBJECT_WORD = 'Zanzibar';
 const attachment = randomBytes(3000);
 
 let v: TestVmtd;
-const gpg: Partial<Record<Person, Gpg>> = {};
-const g = (p: Person): Gpg => (gpg[p] ??= (() => {
-  const x = new Gpg(p);
-  x.importKey(v.daemon.ctx.team.publicKey.armor());
-  return x;
-})());
+const g = (p: Person): Gpg => v.gpg(p);
 
 t.before(async () => {
   v = await startTestVmtd({
@@ -32,10 +27,7 @@ t.before(async () => {
 `,
   });
 });
-t.teardown(async () => {
-  await v.stop();
-  Object.values(gpg).forEach((x) => x.dispose());
-});
+t.teardown(() => v.stop());
 
 const caseId = () => caseList(v.daemon.ctx.db, v.daemon.ctx.sealer)[0]!.id;
 const team = () => v.daemon.ctx.team.fingerprint;

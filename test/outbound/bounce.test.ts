@@ -1,0 +1,82 @@
+// DSNs that come back to the VERP address mark that one delivery failed; delays and auto-replies do not.
+import t from 'tap';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pgpMime, textPart } from '../helpers/mails.js';
+import { encryptedPayload, startTestVmtd, type TestVmtd } from '../helpers/vmtd.js';
+import { bounceKind } from '../../src/outbound/bounce-kind.js';
+
+const corpus = resolve(import.meta.dirname, '../../../shared/interop/schleuder/mails');
+
+/** A standard RFC 3464 DSN as Postfix writes it. */
+function dsn(action: 'failed' | 'delayed', rcpt: string): Buffer {
+  return Buffer.from(
+    [
+      'From: MAILER-DAEMON@mx.libfoo.example (Mail Delivery System)',
+      'To: security-bounces@example.org',
+      `Subject: ${action === 'failed' ? 'Undelivered Mail Returned to Sender' : 'Delayed Mail (still being retried)'}`,
+      'Auto-Submitted: auto-replied',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/report; report-type=delivery-status; boundary="B"',
+      '',
+      '--B',
+      'Content-Type: text/plain',
+      '',
+      'This is the mail system.',
+      '--B',
+      'Content-Type: message/delivery-status',
+      '',
+      'Reporting-MTA: dns; mx.libfoo.example',
+      '',
+      `Final-Recipient: rfc822; ${rcpt}`,
+      `Action: ${action}`,
+      `Status: ${action === 'failed' ? '5.1.1' : '4.4.1'}`,
+      '--B--',
+      '',
+    ].join('\r\n'),
+  );
+}
+
+t.test('the real bounces of many MTAs are recognised; auto-replies are not bounces', (t) => {
+  if (!existsSync(corpus)) {
+    t.comment(`SKIPPED: interop corpus not found at ${corpus}`);
+    t.pass('skipped: no interop corpus');
+    return t.end();
+  }
+  const bounces = readdirSync(join(corpus, 'bounces'));
+  t.ok(bounces.length >= 30);
+  for (const f of bounces) t.match(bounceKind(readFileSync(join(corpus, 'bounces', f))), /^(failed|delayed)$/, f);
+  t.equal(bounces.filter((f) => bounceKind(readFileSync(join(corpus, 'bounces', f))) === 'delayed').length, 3, 'three are delay notices');
+  for (const f of readdirSync(join(corpus, 'not_bounces'))) t.equal(bounceKind(readFileSync(join(corpus, 'not_bounces', f))), 'not-a-bounce', f);
+  t.equal(bounceKind(dsn('failed', 'x@y')), 'failed');
+  t.equal(bounceKind(dsn('delayed', 'x@y')), 'delayed');
+  t.end();
+});
+
+t.test('a DSN to the VERP address marks that delivery failed and tells the coordinators; nothing answers the bounce', async (t) => {
+  const v: TestVmtd = await startTestVmtd();
+  const rita = v.gpg('rita');
+  const alice = v.gpg('alice');
+  t.teardown(() => v.stop());
+  const raw = pgpMime({ from: 'rita@reporter.example', to: 'security@example.org', subject: 'r' }, rita.encrypt(textPart('x'), [v.daemon.ctx.team.fingerprint], { sign: false }));
+  await v.send(raw, { from: 'rita@reporter.example', to: ['security@example.org'] });
+  await v.settle();
+  const toBob = v.take().find((d) => d.to === 'bob@example.org')!;
+  const verp = /<(security-bounces\+\d+@example\.org)>/.exec(toBob.returnPath)![1]!;
+  const id = Number(/\+(\d+)@/.exec(verp)![1]);
+  const state = () => (v.daemon.ctx.db.prepare('SELECT state FROM outbox WHERE id = ?').get(id) as { state: string }).state;
+
+  t.equal((await v.send(dsn('delayed', 'bob@example.org'), { from: '', to: [verp] })).code, 250);
+  await v.settle();
+  t.equal(state(), 'sent', 'a delay notice changes nothing');
+
+  const realBounce = existsSync(corpus) ? readFileSync(join(corpus, 'bounces', 'tt_bounce_01.txt.eml')) : dsn('failed', 'bob@example.org');
+  t.equal((await v.send(realBounce, { from: '', to: [verp] })).code, 250);
+  await v.settle();
+  t.equal(state(), 'failed', 'the bounce marks the delivery failed');
+  const out = v.take();
+  t.same(out.map((d) => d.to).sort(), ['alice@example.org', 'bob@example.org'], 'only the coordinators are told; nothing goes back to the bouncing MTA');
+  const text = alice.decrypt(encryptedPayload(out.find((d) => d.to === 'alice@example.org')!.raw)).stdout.toString();
+  t.match(text, 'bob@example.org');
+  t.match(text, /could not be delivered/);
+});
