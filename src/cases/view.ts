@@ -27,9 +27,14 @@ function tableExists(db: Db, name: string): boolean {
 function view(db: Db, c: CaseRow, withMessages: boolean): CaseView {
   const cves = (db.prepare('SELECT cve FROM case_cves WHERE case_id = ? ORDER BY cve').all(c.id) as Array<{ cve: string }>).map((r) => r.cve);
   const projects = db.prepare('SELECT project_id AS id, status FROM case_projects WHERE case_id = ? ORDER BY project_id').all(c.id) as CaseView['projects'];
-  const stakeholders = tableExists(db, 'notices')
-    ? (db.prepare("SELECT stakeholder AS id, due_at AS noticeAt, sent_at AS sentAt FROM notices WHERE case_id = ? AND kind = 'pre-disclosure' ORDER BY stakeholder").all(c.id) as CaseView['stakeholders'])
-    : [];
+  const stakeholders = (db.prepare('SELECT stakeholder AS id FROM case_stakeholders WHERE case_id = ? ORDER BY stakeholder').all(c.id) as Array<{ id: string }>).map((s) => ({
+    id: s.id,
+    ...((tableExists(db, 'notices')
+      ? (db.prepare("SELECT due_at AS noticeAt, sent_at AS sentAt FROM notices WHERE case_id = ? AND stakeholder = ? AND kind = 'pre-disclosure' ORDER BY id DESC LIMIT 1").get(c.id, s.id) as
+          | { noticeAt: string | null; sentAt: string | null }
+          | undefined)
+      : undefined) ?? { noticeAt: null, sentAt: null }),
+  }));
   const advisory = tableExists(db, 'advisories')
     ? ((db.prepare('SELECT state, revision FROM advisories WHERE case_id = ? ORDER BY revision DESC LIMIT 1').get(c.id) as CaseView['advisory'] | undefined) ?? null)
     : null;

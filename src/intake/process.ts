@@ -7,12 +7,13 @@ import { protectedSubject, readHeaders, type MailHeaders } from '../mail/headers
 import { decodeMessage, type Decoded, type DecodeKeys } from '../pgp/decode.js';
 import { caseOfMessageId, getCase, insertCase, insertMessage, membersOf, peekCaseId, takeCaseId, upsertMember, type Member } from '../store/cases.js';
 import { addEvent } from '../store/events.js';
-import { countSentTo, enqueue, type OutgoingMail } from '../store/outbox.js';
+import { countAnswersTo, enqueue, type OutgoingMail } from '../store/outbox.js';
 import { markSpoolDone, quarantineSpool, type SpoolRow } from '../store/spool.js';
 import { composeLetter, lettersToCoordinators } from '../outbound/letters.js';
 import { usableKey } from '../outbound/usable-key.js';
 import { handleBounce } from '../outbound/bounce.js';
-import { handleCommandMessage, looksLikeCommands } from '../commands/intake.js';
+import { handleCommandMessage } from '../commands/intake.js';
+import { looksLikeCommands } from '../commands/grammar.js';
 import { offeredKeys } from './learn-keys.js';
 import { findCase, namedProjects } from './route.js';
 
@@ -49,8 +50,13 @@ export function mayAnswer(ctx: Vmtd, u: Understood): boolean {
   const i = ctx.config.instance;
   const own = u.sender.endsWith(`@${i.domain.toLowerCase()}`) && u.sender.startsWith(i.intake.toLowerCase());
   if (own) return false;
+  return withinAnswerRate(ctx, u.sender);
+}
+
+/** Whether one more automatic answer to this address stays within policy.ackPerSenderPerHour. */
+export function withinAnswerRate(ctx: Vmtd, address: string): boolean {
   const since = iso(new Date(ctx.clock().getTime() - 3600_000));
-  return countSentTo(ctx.db, u.sender, 'ack', since) < ctx.config.policy.ackPerSenderPerHour;
+  return countAnswersTo(ctx.db, address, since) < ctx.config.policy.ackPerSenderPerHour;
 }
 
 /**
@@ -128,8 +134,7 @@ async function quarantine(ctx: Vmtd, row: SpoolRow, headers: MailHeaders, reason
   const sender = headers.from;
   const replies: OutgoingMail[] = [];
   if (sender && row.envelope.mailFrom && !headers.automatic) {
-    const since = iso(new Date(ctx.clock().getTime() - 3600_000));
-    if (countSentTo(ctx.db, sender, 'ack', since) < ctx.config.policy.ackPerSenderPerHour) {
+    if (withinAnswerRate(ctx, sender)) {
       replies.push(
         await composeLetter(ctx, {
           to: sender,
@@ -171,7 +176,14 @@ async function memberFor(ctx: Vmtd, email: string, name: string | null, role: Me
   return { email: email.toLowerCase(), name, role, projectId, fingerprint: lookup.ok ? lookup.key.getFingerprint().toUpperCase() : (ctx.keyring.forEmail(email)?.getFingerprint().toUpperCase() ?? null) };
 }
 
-export async function openCaseFor(ctx: Vmtd, u: Understood): Promise<void> {
+/** How a coordinator's X-OPEN differs from a report: its title, and an answer instead of an ack. */
+export interface OpenedByCoordinator {
+  title: string;
+  answer: (caseId: string) => Promise<OutgoingMail[]>;
+}
+
+/** Opens a case for a report (or a coordinator's X-OPEN) and relays it to the new case's members. */
+export async function openCaseFor(ctx: Vmtd, u: Understood, opened?: OpenedByCoordinator): Promise<void> {
   const i = ctx.config.instance;
   if (ctx.config.policy.requireEncryptedReports && !u.decoded.encrypted) {
     return quarantine(ctx, u.row, u.headers, 'unencrypted report refused by policy (requireEncryptedReports)');
@@ -183,7 +195,8 @@ export async function openCaseFor(ctx: Vmtd, u: Understood): Promise<void> {
 
   const members: Member[] = [];
   for (const c of ctx.config.coordinators) members.push(await memberFor(ctx, c.email, c.name, 'coordinator', null));
-  if (u.sender && !members.some((m) => m.email === u.sender)) members.push(await memberFor(ctx, u.sender, u.headers.fromName, 'reporter', null));
+  const reporter = opened ? null : u.sender;
+  if (reporter && !members.some((m) => m.email === reporter)) members.push(await memberFor(ctx, reporter, u.headers.fromName, 'reporter', null));
   const projects = namedProjects(u.content.text ?? '', ctx.config.projects.map((p) => p.id));
   for (const pid of projects) {
     for (const c of ctx.config.projects.find((p) => p.id === pid)!.contacts) {
@@ -193,15 +206,16 @@ export async function openCaseFor(ctx: Vmtd, u: Understood): Promise<void> {
 
   const relay = await planRelay(ctx, caseId, members, inboundOf(u), null);
   const mails = [...relay.mails];
-  if (mayAnswer(ctx, u) && u.sender) mails.push(await acknowledgement(ctx, u, caseId));
+  if (opened) mails.push(...(await opened.answer(caseId)));
+  else if (mayAnswer(ctx, u) && u.sender) mails.push(await acknowledgement(ctx, u, caseId));
 
   ctx.db.transaction(() => {
     const taken = takeCaseId(ctx.db, i.caseIdPrefix, year);
     if (taken !== caseId) throw new CaseIdRace(`case id ${caseId} was taken meanwhile`);
-    insertCase(ctx.db, ctx.sealer, { id: caseId, title: u.subject || '(no subject)', reporter: u.sender, at });
+    insertCase(ctx.db, ctx.sealer, { id: caseId, title: opened?.title ?? (u.subject || '(no subject)'), reporter, at });
     for (const m of members) upsertMember(ctx.db, caseId, m, at);
     for (const pid of projects) ctx.db.prepare('INSERT OR IGNORE INTO case_projects (case_id, project_id) VALUES (?, ?)').run(caseId, pid);
-    const msg = storeMessage(ctx, u, caseId, 'report', at);
+    const msg = storeMessage(ctx, u, caseId, opened ? 'command' : 'report', at);
     addEvent(ctx.db, caseId, at, u.sender ?? 'unknown', 'opened', { spool: u.row.id, encrypted: u.decoded.encrypted, signature: u.decoded.signature.state, projects });
     if (relay.skipped.length > 0) addEvent(ctx.db, caseId, at, 'vmtd', 'not-relayed', { members: relay.skipped });
     for (const m of mails) enqueue(ctx.db, { ...m, sourceMessage: m.kind === 'relay' ? msg : null }, at);
@@ -225,17 +239,26 @@ function storeMessage(ctx: Vmtd, u: Understood, caseId: string, kind: 'report' |
   });
 }
 
-/** Adds a message to an existing case and relays it to the other members. */
-export async function addToCase(ctx: Vmtd, u: Understood, caseId: string, kind: 'reply' | 'comment', extra: OutgoingMail[] = [], apply?: (at: string) => void): Promise<void> {
+export interface AddOptions {
+  /** More mail to queue in the same transaction (e.g. a command's answer). */
+  extra?: OutgoingMail[];
+  /** Changes to apply in the same transaction, before the message is stored. */
+  apply?: (at: string) => void;
+  /** The members to relay to, when the message itself changes them. */
+  members?: Member[];
+}
+
+/** Adds a message to an existing case and relays it to the other members, in one transaction. */
+export async function addToCase(ctx: Vmtd, u: Understood, caseId: string, kind: 'reply' | 'command', opts: AddOptions = {}): Promise<void> {
   const at = iso(ctx.clock());
-  const relay = await planRelay(ctx, caseId, membersOf(ctx.db, caseId), inboundOf(u), null);
+  const relay = await planRelay(ctx, caseId, opts.members ?? membersOf(ctx.db, caseId), inboundOf(u), null);
   ctx.db.transaction(() => {
-    apply?.(at);
+    opts.apply?.(at);
     const msg = storeMessage(ctx, u, caseId, kind, at);
     addEvent(ctx.db, caseId, at, u.sender ?? 'unknown', 'message', { spool: u.row.id, signature: u.decoded.signature.state });
     if (relay.skipped.length > 0) addEvent(ctx.db, caseId, at, 'vmtd', 'not-relayed', { members: relay.skipped });
-    for (const m of [...relay.mails, ...extra]) enqueue(ctx.db, { ...m, sourceMessage: m.kind === 'relay' ? msg : null }, at);
-    markSpoolDone(ctx.db, u.row.id, 'case-message', caseId, at);
+    for (const m of [...relay.mails, ...(opts.extra ?? [])]) enqueue(ctx.db, { ...m, sourceMessage: m.kind === 'relay' ? msg : null }, at);
+    markSpoolDone(ctx.db, u.row.id, kind === 'command' ? 'command' : 'case-message', caseId, at);
   })();
   ctx.log.info({ spool: u.row.id, case: caseId, relays: relay.mails.length }, 'case message relayed');
 }

@@ -48,7 +48,7 @@ export async function judgeSignatures(
   try {
     await first.verified;
   } catch {
-    return { state: 'bad', signer: fingerprintOf(key), digest };
+    return { state: 'bad', signer: fingerprintOf(key), digest, ...(signedAt ? { signedAt } : {}) };
   }
   for (const other of sigs.slice(1)) {
     try {

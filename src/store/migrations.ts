@@ -109,4 +109,31 @@ export const migrations: string[] = [
 
   CREATE TABLE signatures_seen (digest TEXT PRIMARY KEY, case_id TEXT, at TEXT NOT NULL);
   `,
+  /* 2: credits, stakeholders to notify, advisory revisions */ `
+  CREATE TABLE case_credits (
+    case_id TEXT NOT NULL REFERENCES cases(id),
+    email TEXT NOT NULL,            -- who set it: a reporter's own credit is keyed by the reporter
+    text TEXT NOT NULL,
+    type TEXT NOT NULL DEFAULT 'REPORTER',
+    PRIMARY KEY (case_id, email, text)
+  );
+  CREATE TABLE case_stakeholders (
+    case_id TEXT NOT NULL REFERENCES cases(id),
+    stakeholder TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (case_id, stakeholder)
+  );
+  CREATE TABLE advisories (
+    case_id TEXT NOT NULL REFERENCES cases(id),
+    revision INTEGER NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('draft','approved','withdrawn','published')),
+    yaml_sealed BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    approved_at TEXT,
+    approved_by TEXT,
+    PRIMARY KEY (case_id, revision)
+  );
+  ALTER TABLE cases ADD COLUMN leaked_at TEXT;
+  ALTER TABLE cases ADD COLUMN embargo_override TEXT;
+  `,
 ];

@@ -86,9 +86,9 @@ export function outboxFacts(db: Db, id: number): OutboxFacts | undefined {
     .get(id) as OutboxFacts | undefined;
 }
 
-/** How many mails to `rcpt` of `kind` were queued since `since`: for rate limits. */
-export function countSentTo(db: Db, rcpt: string, kind: OutboxKind, since: string): number {
-  return (db.prepare('SELECT COUNT(*) AS n FROM outbox WHERE rcpt = ? AND kind = ? AND created_at >= ?').get(rcpt.toLowerCase(), kind, since) as { n: number }).n;
+/** How many automatic answers (acks and command answers) to `rcpt` were queued since `since`: for rate limits. */
+export function countAnswersTo(db: Db, rcpt: string, since: string): number {
+  return (db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE rcpt = ? AND kind IN ('ack','answer') AND created_at >= ?").get(rcpt.toLowerCase(), since) as { n: number }).n;
 }
 
 /** Queue depth and age of the oldest queued mail, for metrics and doctor. */

@@ -1,0 +1,232 @@
+import type { Config } from '../config/types.js';
+import type { CaseDraft } from '../cases/draft.js';
+import { keywordTransition, transition } from '../cases/lifecycle.js';
+import type { MemberRole } from '../store/cases.js';
+import { embargoProblem, formatUtc, parseEmbargo } from './embargo.js';
+
+/** Who is acting, as far as a keyword needs to know. */
+export interface Actor {
+  email: string;
+  role: MemberRole;
+  projectId: string | null;
+}
+
+/** What keyword handlers may consult. Everything here is data: handlers stay pure. */
+export interface KeywordEnv {
+  now: Date;
+  config: Config;
+  actor: Actor;
+  /** A usable key fingerprint for an address (keyring, or attached to the command message), or null. */
+  keyFor: (email: string) => string | null;
+  caseExists: (id: string) => boolean;
+  /** The YAML attached to the message, if any (for X-ADVISORY). */
+  advisoryYaml: string | null;
+  /** Validation errors of an advisory YAML (empty when valid). */
+  validateAdvisory: (yaml: string) => string[];
+  /** The message also carries X-EMBARGO-OVERRIDE. */
+  overridden: boolean;
+}
+
+export type Outcome = { ok: true; note?: string } | { ok: false; reason: string };
+type Handler = (d: CaseDraft, args: string, env: KeywordEnv) => Outcome;
+
+const ok = (note?: string): Outcome => (note ? { ok: true, note } : { ok: true });
+const no = (reason: string): Outcome => ({ ok: false, reason });
+
+export const classes = ['A', 'B1', 'B2', 'B3', 'C1', 'C2', 'D', 'E', 'Y', 'Z'] as const;
+export const severities = ['critical', 'high', 'medium', 'low', 'none'] as const;
+export const projectStatuses = ['affected', 'not-affected', 'fixed', 'unknown'] as const;
+const EMAIL = /^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/;
+const CVE = /^CVE-\d{4}-\d{4,}$/;
+
+function setEmbargo(d: CaseDraft, args: string, env: KeywordEnv): Outcome {
+  const parsed = parseEmbargo(args, env.config.policy.defaultDisclosureTime);
+  if (!parsed.ok) return no(parsed.reason);
+  if (parsed.spec.kind === 'none') {
+    d.embargo = null;
+    return ok('embargo lifted');
+  }
+  const problem = embargoProblem(parsed.spec.at, env.now, new Date(d.createdAt), env.config.policy.maxEmbargoDays, env.overridden);
+  if (problem) return no(problem);
+  d.embargo = parsed.spec.at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const notes = [`embargo ends ${formatUtc(parsed.spec.at)}`, ...parsed.spec.warnings];
+  for (const sid of d.stakeholders) {
+    const s = env.config.stakeholders.find((x) => x.id === sid);
+    if (s && parsed.spec.at.getTime() - env.now.getTime() < s.noticeDays * 86_400_000) notes.push(`${sid} gets less than its ${s.noticeDays} days of notice`);
+  }
+  return ok(notes.join('; '));
+}
+
+/** The keyword handlers of case commands. Each mutates the draft it is given (a copy) or refuses. */
+export const handlers: Record<string, Handler> = {
+  CASE: (d, args) => (args.toUpperCase() === d.id ? ok() : no(`X-CASE: ${args} does not match this case`)),
+  STATE: (d, args) => {
+    const to = args.toLowerCase();
+    const t = keywordTransition(d.state, to);
+    if (!t.ok) return no(t.reason);
+    d.state = to as CaseDraft['state'];
+    return ok(`state is ${to}`);
+  },
+  CLASS: (d, args) => {
+    const c = args.toUpperCase();
+    if (!(classes as readonly string[]).includes(c)) return no(`unknown class "${args}"; classes are ${classes.join(', ')}`);
+    d.class = c;
+    return ok();
+  },
+  SEVERITY: (d, args) => {
+    const s = args.toLowerCase();
+    if (!(severities as readonly string[]).includes(s)) return no(`unknown severity "${args}"; use ${severities.join(', ')}`);
+    d.severity = s;
+    return ok();
+  },
+  TITLE: (d, args) => {
+    if (!args) return no('X-TITLE needs a title');
+    if (args.length > 200) return no('title longer than 200 characters');
+    d.title = args;
+    return ok();
+  },
+  'ADD-EXPERT': (d, args, env) => {
+    const m = /^(?:(.*?)\s*<)?([^<>\s]+@[^<>\s]+?)>?$/.exec(args.trim());
+    const email = m?.[2]?.toLowerCase();
+    if (!email || !EMAIL.test(email)) return no(`"${args}" is not an address`);
+    if (d.members.some((x) => x.email === email)) return no(`${email} is already a member`);
+    const fingerprint = env.keyFor(email);
+    if (!fingerprint) return no(`no usable key for ${email}: attach it to this message or import it (vmtd keys import)`);
+    d.members.push({ email, name: m?.[1]?.replace(/"/g, '').trim() || null, role: 'expert', projectId: null, fingerprint });
+    return ok(`${email} added with key ${fingerprint}`);
+  },
+  'REMOVE-EXPERT': (d, args) => {
+    const email = args.trim().replace(/^.*<|>$/g, '').toLowerCase();
+    const m = d.members.find((x) => x.email === email);
+    if (!m) return no(`${email} is not a member`);
+    if (m.role === 'coordinator' || m.role === 'reporter') return no(`${email} is the case's ${m.role} and cannot be removed`);
+    d.members = d.members.filter((x) => x.email !== email);
+    return ok();
+  },
+  'ADD-PROJECT': (d, args, env) => {
+    const id = args.trim().toLowerCase();
+    const p = env.config.projects.find((x) => x.id === id);
+    if (!p) return no(`unknown project "${args}"; projects are ${env.config.projects.map((x) => x.id).join(', ') || 'none configured'}`);
+    d.projects[id] ??= 'unknown';
+    for (const c of p.contacts) {
+      const email = c.email.toLowerCase();
+      if (!d.members.some((x) => x.email === email)) d.members.push({ email, name: c.name, role: 'project-contact', projectId: id, fingerprint: env.keyFor(email) });
+    }
+    return ok(`${id} added with its ${p.contacts.length} contact(s)`);
+  },
+  'PROJECT-STATUS': (d, args, env) => {
+    const [id = '', status = ''] = args.trim().toLowerCase().split(/\s+/);
+    if (!(id in d.projects)) return no(`project "${id}" is not part of this case`);
+    if (!(projectStatuses as readonly string[]).includes(status)) return no(`unknown status "${status}"; use ${projectStatuses.join(', ')}`);
+    if (env.actor.role === 'project-contact' && env.actor.projectId !== id) return no(`you may state the status of ${env.actor.projectId} only`);
+    d.projects[id] = status;
+    return ok();
+  },
+  EMBARGO: setEmbargo,
+  'EMBARGO-OVERRIDE': (d, args) => {
+    if (!args) return no('X-EMBARGO-OVERRIDE needs a reason');
+    d.embargoOverride = args;
+    return ok('policy maximum overridden');
+  },
+  CVE: (d, args) => {
+    const ids = args.split(/[\s,]+/).filter(Boolean).map((x) => x.toUpperCase());
+    if (ids.length === 0) return no('X-CVE needs a CVE ID');
+    const bad = ids.filter((x) => !CVE.test(x));
+    if (bad.length > 0) return no(`not a CVE ID: ${bad.join(', ')} (CVE-YYYY-NNNN)`);
+    d.cves = [...new Set([...d.cves, ...ids])].sort();
+    return ok();
+  },
+  CREDIT: (d, args, env) => {
+    if (!args) return no('X-CREDIT needs a name, e.g. "Jane Doe from Example Corp"');
+    if (env.actor.role === 'reporter') {
+      d.credits = d.credits.filter((c) => c.email !== env.actor.email);
+      d.credits.push({ email: env.actor.email, text: args, type: 'REPORTER' });
+      return ok('your credit line is set');
+    }
+    const typed = /^(FINDER|REPORTER|ANALYST|COORDINATOR|REMEDIATION_DEVELOPER|REMEDIATION_REVIEWER|REMEDIATION_VERIFIER|TOOL|SPONSOR|OTHER)\s*:\s*(.+)$/i.exec(args);
+    d.credits.push({ email: env.actor.email, text: typed ? typed[2]!.trim() : args, type: typed ? typed[1]!.toUpperCase() : 'REPORTER' });
+    return ok();
+  },
+  NOTIFY: (d, args, env) => {
+    const ids = args.split(/[\s,]+/).filter(Boolean).map((x) => x.toLowerCase());
+    const unknown = ids.filter((x) => !env.config.stakeholders.some((s) => s.id === x));
+    if (ids.length === 0 || unknown.length > 0) return no(`unknown stakeholder ${unknown.join(', ') || '(none given)'}; stakeholders are ${env.config.stakeholders.map((s) => s.id).join(', ') || 'none configured'}`);
+    d.stakeholders = [...new Set([...d.stakeholders, ...ids])].sort();
+    const notes: string[] = [];
+    if (d.embargo) {
+      for (const id of ids) {
+        const s = env.config.stakeholders.find((x) => x.id === id)!;
+        const left = (Date.parse(d.embargo) - env.now.getTime()) / 86_400_000;
+        if (left < s.noticeDays) notes.push(`${id} gets less than its ${s.noticeDays} days of notice`);
+      }
+    }
+    return ok(notes.join('; ') || undefined);
+  },
+  ADVISORY: (d, _args, env) => {
+    if (!env.advisoryYaml) return no('attach the advisory as a .yaml file (application/yaml or text/yaml)');
+    const errors = env.validateAdvisory(env.advisoryYaml);
+    if (errors.length > 0) return no(`the advisory is invalid:\n    ${errors.join('\n    ')}`);
+    d.newAdvisoryYaml = env.advisoryYaml;
+    d.advisory = { revision: (d.advisory?.revision ?? 0) + 1, state: 'draft' };
+    return ok(`stored as revision ${d.advisory.revision}; a preview goes to the case`);
+  },
+  APPROVE: (d) => {
+    if (!d.advisory || d.advisory.state === 'withdrawn') return no('no advisory draft to approve: send one with X-ADVISORY first');
+    if (d.advisory.state === 'published') return no('the advisory is already published');
+    d.advisory = { ...d.advisory, state: 'approved' };
+    return ok(`revision ${d.advisory.revision} approved`);
+  },
+  PUBLISH: (d, _args, env) => {
+    const t = transition(d.state, 'published');
+    if (!t.ok) return no(t.reason);
+    // Publishing ends the embargo now: the disclosure time is this moment.
+    d.embargo = env.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    d.state = 'published';
+    return ok(d.advisory?.state === 'approved' ? 'the approved advisory goes out at the next tick' : 'published without an advisory');
+  },
+  MERGE: (d, args, env) => {
+    const other = args.trim().toUpperCase();
+    if (other === d.id) return no('a case cannot be merged into itself');
+    if (!env.caseExists(other)) return no(`no case ${other}`);
+    const t = transition(d.state, 'duplicate');
+    if (!t.ok) return no(t.reason);
+    d.state = 'duplicate';
+    d.mergedInto = other;
+    return ok(`marked as a duplicate of ${other}`);
+  },
+  REOPEN: (d) => {
+    if (!['closed', 'rejected', 'duplicate'].includes(d.state)) return no(`the case is ${d.state}, not closed, rejected or duplicate`);
+    d.state = 'accepted';
+    d.mergedInto = null;
+    return ok('reopened as accepted');
+  },
+  STATUS: () => ok(),
+  LEAKED: (d, args, env) => {
+    d.leakedAt = env.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return ok(`leak recorded${args ? ` (${args})` : ''}; the case moves to the public workflow`);
+  },
+};
+
+/** Keywords each role may use in a case (coordinators: all). */
+const roleKeywords: Record<MemberRole, readonly string[] | 'all'> = {
+  coordinator: 'all',
+  'project-contact': ['CASE', 'PROJECT-STATUS', 'STATUS'],
+  expert: ['CASE', 'STATUS'],
+  reporter: ['CASE', 'STATUS', 'CREDIT'],
+};
+
+/** Whether a role may use a keyword. Pure. */
+export function mayUse(role: MemberRole, keyword: string): boolean {
+  const allowed = roleKeywords[role];
+  return allowed === 'all' || allowed.includes(keyword);
+}
+
+/**
+ * Moves a case between accepted and scheduled as its facts change: scheduled once an embargo is
+ * set and the advisory approved; back to accepted when either goes. Pure.
+ */
+export function settleSchedule(d: CaseDraft): void {
+  const ready = d.embargo !== null && d.advisory?.state === 'approved';
+  if (d.state === 'accepted' && ready) d.state = 'scheduled';
+  else if (d.state === 'scheduled' && !ready) d.state = 'accepted';
+}
