@@ -8,6 +8,7 @@ import { maildirTransport } from './outbound/maildir.js';
 import { smtpTransport } from './outbound/smtp.js';
 import type { Transport } from './outbound/transport.js';
 import { OutboxWorker } from './outbound/worker.js';
+import { startScheduler, type Scheduler } from './scheduler/cron.js';
 
 /** The configured transport. */
 export function transportFor(config: Config): Transport {
@@ -48,6 +49,7 @@ export async function startEngine(config: Config, clock: Clock, log: Logger): Pr
 
 export interface Daemon extends Engine {
   smtp: SmtpIntake;
+  scheduler: Scheduler;
 }
 
 /**
@@ -57,6 +59,12 @@ export interface Daemon extends Engine {
  */
 export async function startDaemon(config: Config, clock: Clock, log: Logger): Promise<Daemon & { teamKeyCreated: boolean }> {
   const engine = await startEngine(config, clock, log);
+  const scheduler = startScheduler(engine.ctx, () => engine.outbox.kick());
+  // A processed message may have made something due (X-PUBLISH, an approval): plan again at once.
+  engine.pipeline.onProcessed = () => {
+    engine.outbox.kick();
+    scheduler.kick();
+  };
   const smtp = await startSmtpIntake(engine.ctx, () => engine.pipeline.kick());
   // The outbox retries deferred mail; the spool poll picks up what `vmtd ingest` or IMAP spooled.
   const retry = setInterval(() => engine.outbox.kick(), 30_000);
@@ -65,13 +73,21 @@ export async function startDaemon(config: Config, clock: Clock, log: Logger): Pr
   poll.unref();
   engine.pipeline.kick();
   engine.outbox.kick();
+  scheduler.kick();
   return {
     ...engine,
     smtp,
+    scheduler,
+    async settle() {
+      await engine.pipeline.drain();
+      await scheduler.settle();
+      await engine.outbox.flush();
+    },
     async stop() {
       clearInterval(retry);
       clearInterval(poll);
       await smtp.close();
+      await scheduler.stop();
       await engine.stop();
     },
   };

@@ -36,8 +36,9 @@ export interface CaseDraft {
   credits: Credit[];
   stakeholders: string[];
   advisory: AdvisoryRevision | null;
-  /** A new advisory draft (YAML) to store as the next revision. */
+  /** A new advisory draft (YAML) to store as the next revision, with its patches. */
   newAdvisoryYaml: string | null;
+  newPatches: Array<{ name: string; content: Buffer }>;
 }
 
 /** Reads a case as a draft, or undefined when there is no such case. */
@@ -65,6 +66,7 @@ export function loadDraft(db: Db, sealer: Sealer, id: string): CaseDraft | undef
     stakeholders: rows<{ stakeholder: string }>('SELECT stakeholder FROM case_stakeholders WHERE case_id = ? ORDER BY stakeholder').map((r) => r.stakeholder),
     advisory: adv ?? null,
     newAdvisoryYaml: null,
+    newPatches: [],
   };
 }
 
@@ -87,6 +89,7 @@ export function saveDraft(db: Db, sealer: Sealer, before: CaseDraft, after: Case
   if (after.newAdvisoryYaml !== null) {
     const revision = (before.advisory?.revision ?? 0) + 1;
     db.prepare("INSERT INTO advisories (case_id, revision, state, yaml_sealed, created_at) VALUES (?, ?, 'draft', ?, ?)").run(id, revision, sealer.seal(after.newAdvisoryYaml), at);
+    for (const p of after.newPatches) db.prepare('INSERT OR REPLACE INTO advisory_patches (case_id, revision, name, content_sealed) VALUES (?, ?, ?, ?)').run(id, revision, p.name, sealer.seal(p.content));
   } else if (after.advisory && before.advisory && after.advisory.state !== before.advisory.state) {
     db.prepare('UPDATE advisories SET state = ?, approved_at = CASE WHEN ? = \'approved\' THEN ? ELSE approved_at END, approved_by = CASE WHEN ? = \'approved\' THEN ? ELSE approved_by END WHERE case_id = ? AND revision = ?').run(
       after.advisory.state,

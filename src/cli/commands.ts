@@ -5,6 +5,7 @@ import { ingest } from './ingest.js';
 import { caseCommand } from './case.js';
 import { keysCommand } from './keys.js';
 import { init, tick } from './engine-commands.js';
+import { advisoryCommand } from './advisory.js';
 import { CliError, EX } from './exit.js';
 
 export interface Command {
@@ -28,4 +29,5 @@ export const commands: Record<string, Command> = {
   tick: { run: tick },
   keys: { run: keysCommand },
   case: { run: caseCommand },
+  advisory: { needsConfig: false, run: advisoryCommand },
 };

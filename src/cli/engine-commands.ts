@@ -21,7 +21,7 @@ export async function tick(env: CliEnv): Promise<number> {
   try {
     await engine.pipeline.drain();
     const { runPlanner } = await import('../scheduler/run.js');
-    const summary = await runPlanner(engine.ctx);
+    const summary = await runPlanner(engine.ctx, { digest: true });
     await engine.pipeline.drain();
     await engine.outbox.flush();
     env.out(`${JSON.stringify(summary)}\n`);

@@ -1,12 +1,13 @@
-/**
- * Validation of an advisory YAML attached to X-ADVISORY. Until the advisory module lands this
- * only checks that the text parses as a YAML mapping.
- */
-import { parseDocument } from 'yaml';
+import { parseAdvisory, renderAdvisory } from '../advisories/index.js';
 
+/** Validation errors of an advisory YAML attached to X-ADVISORY, one line each (field, line, problem). */
 export function validateAdvisoryYaml(yaml: string): string[] {
-  const doc = parseDocument(yaml);
-  if (doc.errors.length > 0) return doc.errors.map((e) => e.message.split('\n')[0]!);
-  const v: unknown = doc.toJS();
-  return v && typeof v === 'object' && !Array.isArray(v) ? [] : ['the advisory must be a YAML mapping'];
+  const r = parseAdvisory(yaml);
+  return r.ok ? [] : r.errors.map((e) => `${e.path}${e.line ? ` (line ${e.line})` : ''}: ${e.message}`);
+}
+
+/** The plain-text mail an advisory YAML renders to: the preview a draft sends to the case. */
+export function advisoryPreview(yaml: string): string {
+  const r = parseAdvisory(yaml);
+  return r.ok ? renderAdvisory(r.advisory, 'rst') : '';
 }

@@ -17,7 +17,7 @@ import { formatUtc } from './embargo.js';
 import { parseCommands, type CommandLine } from './grammar.js';
 import { helpText } from './help.js';
 import { handlers, mayUse, settleSchedule, type Actor, type KeywordEnv } from './keywords.js';
-import { validateAdvisoryYaml } from './advisory-check.js';
+import { advisoryPreview, validateAdvisoryYaml } from './advisory-check.js';
 
 const teamKeywords = ['HELP', 'LIST-CASES', 'OPEN'];
 /** Keywords whose arguments may carry case content: their events record the keyword only. */
@@ -82,6 +82,15 @@ async function attachedKeys(u: Understood): Promise<openpgp.PublicKey[]> {
     }
   }
   return keys;
+}
+
+/** A file name safe to attach: letters, digits, '.', '-', '_' only, no leading dot. */
+export function safeFileName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '').slice(0, 100) || 'attachment';
+}
+
+function attachedPatches(u: Understood): Array<{ name: string; content: Buffer }> {
+  return u.content.attachments.filter((a) => /\.(patch|diff)$/i.test(a.filename ?? '')).map((a) => ({ name: safeFileName(a.filename!), content: a.content }));
 }
 
 function attachedYaml(u: Understood): string | null {
@@ -166,6 +175,7 @@ export async function handleCommandMessage(ctx: Vmtd, u: Understood, caseId: str
     keyFor: (email) => keys.get(email) ?? null,
     caseExists: (id) => !!getCase(ctx.db, ctx.sealer, id),
     advisoryYaml: attachedYaml(u),
+    patches: attachedPatches(u),
     validateAdvisory: validateAdvisoryYaml,
     overridden: lines.some((l) => l.keyword === 'EMBARGO-OVERRIDE' && l.args !== ''),
   };
@@ -195,7 +205,8 @@ export async function handleCommandMessage(ctx: Vmtd, u: Understood, caseId: str
     await ctx.keyring.add(attached.filter((k) => newMembers.some((m) => m.fingerprint === fingerprintOf(k))), 'import', iso(now));
   }
   const eventLines = lines.filter((l) => l.keyword !== 'CASE').map((l) => `${from} ${l.keyword === 'STATUS' ? 'asked for the status' : `sent ${privateArgs.includes(l.keyword) ? `X-${l.keyword}` : l.line}`}`);
-  const summary = [...eventLines, ...(after.state !== before.state ? [`The case is now ${after.state}.`] : []), ...(comment ? ['', comment] : [])].join('\n');
+  const preview = after.newAdvisoryYaml ? ['', `Preview of advisory revision ${after.advisory!.revision} (approve it with X-APPROVE):`, '', advisoryPreview(after.newAdvisoryYaml)] : [];
+  const summary = [...eventLines, ...(after.state !== before.state ? [`The case is now ${after.state}.`] : []), ...(comment ? ['', comment] : []), ...preview].join('\n');
   const relayed = { ...u, subject: `[${caseId}] update by ${from}`, decoded: { ...u.decoded, content: textEntity(summary) } };
   await addToCase(ctx, relayed, caseId, 'command', {
     extra: answers,

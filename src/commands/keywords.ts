@@ -19,8 +19,9 @@ export interface KeywordEnv {
   /** A usable key fingerprint for an address (keyring, or attached to the command message), or null. */
   keyFor: (email: string) => string | null;
   caseExists: (id: string) => boolean;
-  /** The YAML attached to the message, if any (for X-ADVISORY). */
+  /** The YAML attached to the message, if any (for X-ADVISORY), and its patches (*.patch, *.diff). */
   advisoryYaml: string | null;
+  patches: Array<{ name: string; content: Buffer }>;
   /** Validation errors of an advisory YAML (empty when valid). */
   validateAdvisory: (yaml: string) => string[];
   /** The message also carries X-EMBARGO-OVERRIDE. */
@@ -167,8 +168,10 @@ export const handlers: Record<string, Handler> = {
     const errors = env.validateAdvisory(env.advisoryYaml);
     if (errors.length > 0) return no(`the advisory is invalid:\n    ${errors.join('\n    ')}`);
     d.newAdvisoryYaml = env.advisoryYaml;
+    d.newPatches = env.patches;
     d.advisory = { revision: (d.advisory?.revision ?? 0) + 1, state: 'draft' };
-    return ok(`stored as revision ${d.advisory.revision}; a preview goes to the case`);
+    const patches = env.patches.length > 0 ? ` with patches ${env.patches.map((p) => p.name).join(', ')}` : '';
+    return ok(`stored as revision ${d.advisory.revision}${patches}; a preview goes to the case`);
   },
   APPROVE: (d) => {
     if (!d.advisory || d.advisory.state === 'withdrawn') return no('no advisory draft to approve: send one with X-ADVISORY first');

@@ -18,7 +18,8 @@ export class Pipeline {
 
   constructor(
     private readonly ctx: Vmtd,
-    private readonly onProcessed: () => void = () => {},
+    /** Called after each processed message (e.g. to kick the outbox and the planner). */
+    public onProcessed: () => void = () => {},
   ) {}
 
   kick(): void {

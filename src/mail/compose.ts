@@ -116,6 +116,13 @@ export function textEntity(text: string): Buffer {
   return Buffer.from(`Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${text.replace(/\r?\n/g, '\r\n')}`, 'utf8');
 }
 
+/** A base64 attachment entity with a sanitised file name. */
+export function attachmentEntity(name: string, type: string, content: Buffer): Buffer {
+  const safe = headerSafe(name).replace(/[^A-Za-z0-9._-]/g, '_');
+  const b64 = content.toString('base64').replace(/.{76}/g, '$&\r\n');
+  return Buffer.from(`Content-Type: ${headerSafe(type)}; name="${safe}"\r\nContent-Disposition: attachment; filename="${safe}"\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64}\r\n`);
+}
+
 export interface ProtectedHeaders {
   subject: string;
   from: string;

@@ -2,7 +2,7 @@ import type * as openpgp from 'openpgp';
 import { iso } from '../clock.js';
 import type { Vmtd } from '../context.js';
 import { caseAddress, intakeAddress, listId } from '../mail/addresses.js';
-import { composeClearsigned, composeEncrypted, innerEntity, newMessageId, textEntity, type Addressing } from '../mail/compose.js';
+import { attachmentEntity, composeClearsigned, composeEncrypted, innerEntity, newMessageId, textEntity, type Addressing } from '../mail/compose.js';
 import { clearsign, encryptSigned, signOnce } from '../pgp/encode.js';
 import type { OutboxKind, OutgoingMail } from '../store/outbox.js';
 
@@ -13,7 +13,11 @@ export interface Letter {
   caseId: string | null;
   kind: OutboxKind;
   subject: string;
+  /** The subject outside the encryption, when it must differ from `[CASE-ID] encrypted message` (e.g. a list's required prefix). */
+  outerSubject?: string;
   text: string;
+  /** Files attached beside the text (inside the encryption only). */
+  attachments?: Array<{ name: string; type: string; content: Buffer }>;
   inReplyTo?: string;
   references?: string[];
   autoSubmitted?: Addressing['autoSubmitted'];
@@ -45,10 +49,12 @@ export async function composeLetter(ctx: Vmtd, l: Letter): Promise<OutgoingMail>
     ...(l.references ? { references: l.references } : {}),
     ...(l.autoSubmitted ? { autoSubmitted: l.autoSubmitted } : {}),
   };
+  if (!l.key && l.attachments?.length) throw new Error('attachments travel only encrypted');
   if (l.key) {
-    const outerSubject = l.caseId && ctx.config.policy.protectSubject ? `[${l.caseId}] encrypted message` : l.subject;
+    const outerSubject = l.outerSubject ?? (l.caseId && ctx.config.policy.protectSubject ? `[${l.caseId}] encrypted message` : l.subject);
     const a = teamAddressing(ctx, l.to, outerSubject, l.caseId, extra);
-    const inner = innerEntity({ subject: l.subject, from: `${a.fromName} <${a.from}>`, to: l.to, date: now, messageId: a.messageId }, [textEntity(l.text)]);
+    const parts = [textEntity(l.text), ...(l.attachments ?? []).map((f) => attachmentEntity(f.name, f.type, f.content))];
+    const inner = innerEntity({ subject: l.subject, from: `${a.fromName} <${a.from}>`, to: l.to, date: now, messageId: a.messageId }, parts);
     const armored = await encryptSigned(await signOnce(inner, ctx.team.privateKey, now), l.key, now);
     return { caseId: l.caseId, kind: l.kind, messageId: a.messageId, rcpt: l.to, raw: composeEncrypted(a, armored) };
   }

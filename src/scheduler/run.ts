@@ -1,11 +1,223 @@
+import { resolve } from 'node:path';
+import { iso } from '../clock.js';
 import type { Vmtd } from '../context.js';
+import { renderTemplateFile } from '../advisories/templates.js';
+import { advisorySubject, publishAdvisory, renderAdvisory } from '../advisories/index.js';
+import { packageRoot } from '../config/load.js';
+import { caseAddress } from '../mail/addresses.js';
+import { describeKey } from '../pgp/keys.js';
+import { membersOf } from '../store/cases.js';
+import { addEvent } from '../store/events.js';
+import { enqueue, type OutgoingMail } from '../store/outbox.js';
+import { composeLetter, lettersToCoordinators } from '../outbound/letters.js';
+import { usableKey } from '../outbound/usable-key.js';
+import { formatUtc } from '../commands/embargo.js';
+import { latestAdvisory, type StoredAdvisory } from './advisory-store.js';
+import { digestItems } from './digest.js';
+import { announcements, doneKeys, loadPlanCases, syncPlannedNotices } from './load.js';
+import { dailyMinute, isoMinute, plan, type Action } from './planner.js';
 
 export interface TickSummary {
   at: string;
   due: number;
+  sent: string[];
+  skipped: string[];
 }
 
-/** One planner pass at ctx.clock(): queues everything due. (Filled in by the scheduler work.) */
-export async function runPlanner(ctx: Vmtd): Promise<TickSummary> {
-  return { at: ctx.clock().toISOString(), due: 0 };
+const templatesDir = resolve(packageRoot, 'templates/notices');
+const render = (name: string, data: object): string => renderTemplateFile(`${name}.txt`, data, templatesDir);
+
+/** `YYYY-MM-DD, 1500UTC`, as distros lists write disclosure times. */
+export function disclosureTime(d: Date): string {
+  return `${d.toISOString().slice(0, 10)}, ${d.toISOString().slice(11, 13)}${d.toISOString().slice(14, 16)}UTC`;
+}
+
+interface Effect {
+  mails: OutgoingMail[];
+  /** Database changes made in the claiming transaction. */
+  apply?: (at: string) => void;
+  /** Files written after the transaction (idempotent). */
+  after?: () => Promise<void>;
+  event: { caseId: string | null; kind: string; detail: Record<string, unknown> };
+  notice: { caseId: string | null; kind: string; stakeholder?: string; embargo?: string };
+}
+
+function advisoryFacts(a: StoredAdvisory | undefined, fallbackTitle: string) {
+  const adv = a?.advisory;
+  return {
+    title: adv?.title ?? fallbackTitle,
+    cves: adv?.vulnerabilities.map((v) => v.cveId).join(', ') || 'none assigned yet',
+    products: adv?.affectedProducts.map((p) => p.product).join(', ') || 'the affected software',
+    description: adv?.description.trim() ?? '',
+    affected: adv?.affectedProducts.map((p) => `${p.product} ${p.version}`) ?? [],
+  };
+}
+
+async function effectOf(ctx: Vmtd, a: Action): Promise<Effect | undefined> {
+  const i = ctx.config.instance;
+  const teamName = i.name;
+  if (a.kind === 'digest') {
+    const items = await digestItemsNow(ctx);
+    if (items.length === 0) return { mails: [], event: { caseId: null, kind: 'digest-empty', detail: { coordinator: a.coordinator } }, notice: { caseId: null, kind: 'digest' } };
+    const key = ctx.keyring.forEmail(a.coordinator);
+    const mails = key ? [await composeLetter(ctx, { to: a.coordinator, key, caseId: null, kind: 'digest', subject: `vmtd digest ${a.day}`, text: render('digest', { teamName, day: a.day, items }), autoSubmitted: 'auto-generated' })] : [];
+    return { mails, event: { caseId: null, kind: 'digest', detail: { coordinator: a.coordinator, items: items.length } }, notice: { caseId: null, kind: 'digest' } };
+  }
+  const c = ctx.db.prepare('SELECT id, embargo FROM cases WHERE id = ?').get(a.caseId) as { id: string; embargo: string | null };
+  const stored = latestAdvisory(ctx.db, ctx.sealer, a.caseId);
+  const facts = advisoryFacts(stored, a.caseId);
+  const embargo = c.embargo ? new Date(c.embargo) : null;
+  const common = { ...facts, caseId: a.caseId, caseAddress: caseAddress(i, a.caseId), teamFingerprint: ctx.team.fingerprint, teamName, disclosure: embargo ? disclosureTime(embargo) : 'not set' };
+  switch (a.kind) {
+    case 'pre-disclosure':
+    case 'update': {
+      const s = ctx.config.stakeholders.find((x) => x.id === a.stakeholder)!;
+      const lookup = await usableKey(ctx, s.email, null);
+      if (!lookup.ok) {
+        const alerts = await lettersToCoordinators(ctx, { caseId: a.caseId, kind: 'alert', subject: `[${a.caseId}] ${a.kind} to ${s.id} not sent`, text: `The ${a.kind} notice to ${s.id} <${s.email}> for ${a.caseId} was not sent: ${lookup.problem}. Nothing is sent in clear.`, autoSubmitted: 'auto-generated' });
+        return { mails: alerts, event: { caseId: a.caseId, kind: 'notice-failed', detail: { stakeholder: s.id, problem: lookup.problem } }, notice: { caseId: a.caseId, kind: 'failed', stakeholder: s.id } };
+      }
+      const pre = a.kind === 'pre-disclosure';
+      const text = pre
+        ? render('pre-disclosure', { ...common, patches: (stored?.patches ?? []).map((p) => p.name) })
+        : render('update', { ...common, leaked: a.reason === 'leaked', overdue: a.reason === 'overdue', cancelled: a.reason === 'cancelled' });
+      const mail = await composeLetter(ctx, {
+        to: s.email,
+        key: lookup.key,
+        caseId: a.caseId,
+        kind: 'notice',
+        subject: `${s.subjectPrefix}[${a.caseId}] ${pre ? '' : 'update: '}${facts.title}`,
+        outerSubject: `${s.subjectPrefix}[${a.caseId}] ${pre ? 'embargoed vulnerability notice' : 'embargo update'}`,
+        text,
+        attachments: pre ? (stored?.patches ?? []).map((p) => ({ name: p.name, type: 'text/x-diff', content: p.content })) : [],
+        autoSubmitted: 'auto-generated',
+      });
+      return {
+        mails: [mail],
+        event: { caseId: a.caseId, kind: a.kind, detail: { stakeholder: s.id, embargo: isoMinute(embargo) } },
+        notice: { caseId: a.caseId, kind: a.kind, stakeholder: s.id, embargo: a.kind === 'update' && a.reason !== 'moved' ? a.reason : isoMinute(embargo) },
+      };
+    }
+    case 'short-notice': {
+      const s = ctx.config.stakeholders.find((x) => x.id === a.stakeholder)!;
+      const text = render('short-notice', { ...common, stakeholder: s.id, noticeDays: String(s.noticeDays), due: embargo ? formatUtc(new Date(embargo.getTime() - s.noticeDays * 86_400_000)) : '' });
+      const mails = await lettersToCoordinators(ctx, { caseId: a.caseId, kind: 'alert', subject: `[${a.caseId}] ${s.id} notice is due, advisory not approved`, text, autoSubmitted: 'auto-generated' });
+      return { mails, event: { caseId: a.caseId, kind: 'short-notice', detail: { stakeholder: s.id } }, notice: { caseId: a.caseId, kind: 'short-notice', stakeholder: s.id } };
+    }
+    case 'abnormal': {
+      const reason = a.reason === 'leaked' ? 'the embargoed details have leaked' : `the embargo reached the policy maximum of ${ctx.config.policy.maxEmbargoDays} days without publication`;
+      const told = (ctx.db.prepare("SELECT DISTINCT stakeholder FROM notices WHERE case_id = ? AND kind = 'pre-disclosure' AND state = 'sent'").all(a.caseId) as Array<{ stakeholder: string }>).map((r) => r.stakeholder);
+      const mails = await lettersToCoordinators(ctx, { caseId: a.caseId, kind: 'alert', subject: `[${a.caseId}] moves to the public workflow`, text: render('abnormal', { caseId: a.caseId, reason, stakeholders: told.join(', ') || 'none' }), autoSubmitted: 'auto-generated' });
+      return { mails, event: { caseId: a.caseId, kind: 'abnormal-termination', detail: { reason: a.reason } }, notice: { caseId: a.caseId, kind: 'abnormal' } };
+    }
+    case 'publish':
+      return publication(ctx, a.caseId, stored, common);
+  }
+}
+
+async function publication(ctx: Vmtd, caseId: string, stored: StoredAdvisory | undefined, common: Record<string, unknown>): Promise<Effect> {
+  const at = iso(ctx.clock());
+  const mails: OutgoingMail[] = [];
+  if (stored) {
+    const text = renderAdvisory(stored.advisory, 'rst');
+    for (const list of ctx.config.publicLists) {
+      const m = await composeLetter(ctx, { to: list, caseId: null, kind: 'advisory', subject: advisorySubject(stored.advisory), text, autoSubmitted: 'auto-generated' });
+      mails.push({ ...m, caseId });
+    }
+    const reporters = membersOf(ctx.db, caseId).filter((m) => m.role === 'reporter');
+    const credits = [...stored.advisory.reporters.map((r) => `${r.name}${r.affiliation ? ` from ${r.affiliation}` : ''} (${r.reported.join(', ')})`), ...stored.advisory.credits.map((c) => `${c.name} (${c.type.toLowerCase()})`)];
+    for (const r of reporters) {
+      const lookup = await usableKey(ctx, r.email, r.fingerprint);
+      const text = render('published-reporter', { ...common, advisoryId: stored.advisory.id, credits });
+      mails.push(await composeLetter(ctx, { to: r.email, ...(lookup.ok ? { key: lookup.key } : {}), caseId, kind: 'notice', subject: `[${caseId}] published: ${stored.advisory.id}`, text: lookup.ok ? text : `The advisory for case ${caseId} is now public (${stored.advisory.id}). Thank you.`, autoSubmitted: 'auto-generated' }));
+    }
+  }
+  return {
+    mails,
+    apply: () => {
+      ctx.db.prepare("UPDATE cases SET state = 'published', updated_at = ? WHERE id = ?").run(at, caseId);
+      if (stored) ctx.db.prepare("UPDATE advisories SET state = 'published' WHERE case_id = ? AND revision = ?").run(caseId, stored.revision);
+    },
+    after: async () => {
+      if (stored) await publishAdvisory(stored.advisory, ctx.config.instance.publicDir);
+    },
+    event: { caseId, kind: 'published', detail: { advisory: stored?.advisory.id ?? null, lists: ctx.config.publicLists.length } },
+    notice: { caseId, kind: 'publish' },
+  };
+}
+
+/** Every coordinator's digest shows the whole team's reminders. */
+async function digestItemsNow(ctx: Vmtd): Promise<string[]> {
+  const now = ctx.clock();
+  const cases = (ctx.db.prepare("SELECT id, state, created_at, embargo FROM cases WHERE state IN ('new','triaged','accepted','scheduled')").all() as Array<{ id: string; state: string; created_at: string; embargo: string | null }>).map((c) => ({
+    id: c.id,
+    state: c.state,
+    createdAt: new Date(c.created_at),
+    embargo: c.embargo ? new Date(c.embargo) : null,
+  }));
+  const since = iso(new Date(now.getTime() - 86_400_000));
+  const failedDeliveries = ctx.db.prepare("SELECT case_id AS caseId, rcpt, kind FROM outbox WHERE state = 'failed' AND created_at >= ? AND kind != 'alert'").all(since) as Array<{ caseId: string | null; rcpt: string; kind: string }>;
+  const members = ctx.db.prepare(`SELECT m.email, m.fingerprint, group_concat(m.case_id) AS cases FROM members m JOIN cases c ON c.id = m.case_id WHERE c.state IN ('new','triaged','accepted','scheduled') GROUP BY m.email, m.fingerprint`).all() as Array<{ email: string; fingerprint: string | null; cases: string }>;
+  const keys = [];
+  for (const m of members) {
+    const key = (m.fingerprint && ctx.keyring.byFingerprint(m.fingerprint)) || ctx.keyring.forEmail(m.email);
+    const info = key ? await describeKey(key, now) : null;
+    keys.push({ email: m.email, caseIds: m.cases.split(','), problem: info ? info.encryptionProblem : 'no key', expiresAt: info?.expiresAt ?? null });
+  }
+  return digestItems({ now, maxEmbargoDays: ctx.config.policy.maxEmbargoDays, cases, failedDeliveries, keys });
+}
+
+/**
+ * One planner pass at ctx.clock() (with the coordinators' digests when asked: the digest cron and
+ * `vmtd tick` ask, sending each day's digest once, after the digest's time of day): computes what is due from the database and queues it. Each
+ * notice is claimed by its unique key in the transaction that queues its mail, so a second pass
+ * or a second process never sends it again, and a pass after downtime catches up once.
+ */
+export async function runPlanner(ctx: Vmtd, opts: { digest: boolean } = { digest: false }): Promise<TickSummary> {
+  const now = ctx.clock();
+  const cases = loadPlanCases(ctx.db);
+  syncPlannedNotices(ctx.db, cases, ctx.config.stakeholders);
+  const actions = plan({
+    now,
+    cases,
+    done: doneKeys(ctx.db),
+    announced: announcements(ctx.db),
+    stakeholders: ctx.config.stakeholders,
+    maxEmbargoDays: ctx.config.policy.maxEmbargoDays,
+    coordinators: ctx.config.coordinators.map((c) => c.email.toLowerCase()),
+    digestMinute: opts.digest ? (dailyMinute(ctx.config.schedule.digest) ?? 0) : null,
+  });
+  const summary: TickSummary = { at: iso(now), due: actions.length, sent: [], skipped: [] };
+  for (const a of actions) {
+    const effect = await effectOf(ctx, a);
+    if (!effect) continue;
+    const at = iso(ctx.clock());
+    const claimed = ctx.db
+      .transaction(() => {
+        const failed = effect.notice.kind === 'failed';
+        const kind = failed ? a.kind : effect.notice.kind;
+        const state = failed ? 'failed' : 'sent';
+        const info = ctx.db
+          .prepare(
+            `INSERT INTO notices (key, case_id, kind, stakeholder, embargo, due_at, state, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT(key) DO UPDATE SET state = excluded.state, sent_at = excluded.sent_at, embargo = excluded.embargo WHERE notices.state = 'planned'`,
+          )
+          .run(a.key, effect.notice.caseId, kind, effect.notice.stakeholder ?? null, effect.notice.embargo ?? null, at, state, at);
+        if (info.changes === 0) return false;
+        effect.apply?.(at);
+        const ids = effect.mails.map((m) => enqueue(ctx.db, m, at));
+        if (ids.length === 1 && ['pre-disclosure', 'update'].includes(kind)) ctx.db.prepare('UPDATE notices SET outbox_id = ? WHERE key = ?').run(ids[0], a.key);
+        addEvent(ctx.db, effect.event.caseId, at, 'vmtd', effect.event.kind, effect.event.detail);
+        return true;
+      })
+      .immediate();
+    if (!claimed) {
+      summary.skipped.push(a.key);
+      continue;
+    }
+    await effect.after?.();
+    summary.sent.push(a.key);
+    ctx.log.info({ key: a.key }, 'scheduled work done');
+  }
+  return summary;
 }

@@ -136,4 +136,26 @@ export const migrations: string[] = [
   ALTER TABLE cases ADD COLUMN leaked_at TEXT;
   ALTER TABLE cases ADD COLUMN embargo_override TEXT;
   `,
+  /* 3: notices: one row per notice the scheduler plans or sends (its key makes sending idempotent) */ `
+  CREATE TABLE notices (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    case_id TEXT,
+    kind TEXT NOT NULL,             -- pre-disclosure | update | publish | abnormal | short-notice | digest
+    stakeholder TEXT,
+    embargo TEXT,                   -- the embargo this notice announced (pre-disclosure, update)
+    due_at TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('planned','sent','failed','cancelled')),
+    sent_at TEXT,
+    outbox_id INTEGER
+  );
+  CREATE INDEX notices_case ON notices(case_id);
+  CREATE TABLE advisory_patches (
+    case_id TEXT NOT NULL REFERENCES cases(id),
+    revision INTEGER NOT NULL,
+    name TEXT NOT NULL,             -- safe file name: letters, digits, '.', '-', '_'
+    content_sealed BLOB NOT NULL,
+    PRIMARY KEY (case_id, revision, name)
+  );
+  `,
 ];

@@ -1,5 +1,6 @@
 // Issue 4: coordinators steer cases by signed email commands; every rule refuses what it must.
 import t from 'tap';
+import { readFileSync } from 'node:fs';
 import { pgpMime, textPart } from '../helpers/mails.js';
 import { readAs, resend, sendCommand, commandMail } from '../helpers/commands.js';
 import { startTestVmtd, type TestVmtd } from '../helpers/vmtd.js';
@@ -80,10 +81,14 @@ t.test('the rest of the keywords', async (t) => {
   t.notOk(view().members.some((m) => m.email === 'carol@libfoo.example'));
   t.equal(view().state, 'accepted');
 
-  const yaml = 'id: SEC-2026-X\ntitle: test\n';
+  const yaml = readFileSync(new URL('../fixtures/advisories/minimal.yaml', import.meta.url), 'utf8');
   r = await sendCommand(v, 'alice', caseId, `X-CASE: ${caseId}\nX-ADVISORY`, { files: { 'advisory.yaml': yaml } });
   t.notMatch(r.answer, /FAILED/);
   t.match(view().advisory, { state: 'draft', revision: 1 });
+  const preview = r.out.find((d) => d.to === 'bob@example.org');
+  t.match(preview && readAs(v, 'bob', preview), 'libfoo heap overflow in the header parser', 'the rendered preview goes to the case');
+  r = await sendCommand(v, 'alice', caseId, `X-CASE: ${caseId}\nX-ADVISORY`, { files: { 'advisory.yaml': yaml.replace(/cve-id: CVE-2026-10001/, 'cve-id: CVE-26-1') } });
+  t.match(r.answer, /vulnerabilities\[0\]\.cve-id \(line \d+\)/, 'an invalid advisory is refused naming the field and line');
   r = await sendCommand(v, 'alice', caseId, `X-CASE: ${caseId}\nX-APPROVE`);
   t.notMatch(r.answer, /FAILED/);
   t.match(view(), { advisory: { state: 'approved' }, state: 'scheduled' }, 'embargo set + advisory approved: scheduled');

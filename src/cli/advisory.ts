@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { parseAdvisory, renderAdvisory, type AdvisoryFormat } from '../advisories/index.js';
+import { CliError, EX } from './exit.js';
+import type { CliEnv } from './main.js';
+
+const formats: AdvisoryFormat[] = ['rst', 'html', 'osv', 'cve'];
+
+/** `vmtd advisory render FILE --format rst|html|osv|cve`: validates, then renders to stdout. Works offline, without a config. */
+export async function advisoryCommand(env: CliEnv): Promise<number> {
+  const [sub, file] = env.args;
+  const format = (env.values.format as string | undefined) ?? 'rst';
+  if (sub !== 'render' || !file) throw new CliError('usage: vmtd advisory render FILE --format rst|html|osv|cve', EX.USAGE);
+  if (!formats.includes(format as AdvisoryFormat)) throw new CliError(`--format must be one of ${formats.join(', ')}`, EX.USAGE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, EX.NOINPUT);
+  }
+  const r = parseAdvisory(text);
+  if (!r.ok) {
+    throw new CliError(`${file} is not a valid advisory:\n${r.errors.map((e) => `  ${file}:${e.line ?? '?'}: ${e.path}: ${e.message}`).join('\n')}`, EX.DATAERR);
+  }
+  env.out(renderAdvisory(r.advisory, format as AdvisoryFormat));
+  return EX.OK;
+}

@@ -1,0 +1,36 @@
+import { formatUtc } from '../commands/embargo.js';
+
+export interface DigestFacts {
+  now: Date;
+  maxEmbargoDays: number;
+  cases: Array<{ id: string; state: string; createdAt: Date; embargo: Date | null }>;
+  failedDeliveries: Array<{ caseId: string | null; rcpt: string; kind: string }>;
+  keys: Array<{ email: string; caseIds: string[]; problem: string | null; expiresAt: Date | null }>;
+}
+
+const DAY = 86_400_000;
+const open = (s: string): boolean => !['published', 'closed', 'rejected', 'duplicate'].includes(s);
+
+/**
+ * The reminders of a coordinator's daily digest: untriaged cases, embargoes ending soon, cases
+ * without an embargo, embargoes beyond the policy, failed deliveries and notices, keys expiring
+ * within 30 days or expired. Empty when nothing needs attention. Pure.
+ */
+export function digestItems(f: DigestFacts): string[] {
+  const items: string[] = [];
+  const t = f.now.getTime();
+  for (const c of f.cases.filter((c) => open(c.state))) {
+    const age = (t - c.createdAt.getTime()) / DAY;
+    if (c.state === 'new' && age >= 2) items.push(`${c.id}: still new after ${Math.floor(age)} days: triage it`);
+    if (c.embargo && c.embargo.getTime() > t && c.embargo.getTime() - t <= 3 * DAY) items.push(`${c.id}: embargo ends ${formatUtc(c.embargo)}`);
+    if (!c.embargo && age >= 14) items.push(`${c.id}: no embargo set after ${Math.floor(age)} days`);
+    const limit = c.createdAt.getTime() + f.maxEmbargoDays * DAY;
+    if ((c.embargo && c.embargo.getTime() > limit) || t > limit) items.push(`${c.id}: beyond the policy maximum of ${f.maxEmbargoDays} days since the report`);
+  }
+  for (const d of f.failedDeliveries) items.push(`${d.caseId ?? '(no case)'}: ${d.kind} to ${d.rcpt} failed`);
+  for (const k of f.keys) {
+    if (k.problem) items.push(`key of ${k.email} (${k.caseIds.join(', ')}): ${k.problem}`);
+    else if (k.expiresAt && k.expiresAt.getTime() - t <= 30 * DAY) items.push(`key of ${k.email} (${k.caseIds.join(', ')}) expires ${formatUtc(k.expiresAt)}`);
+  }
+  return items;
+}

@@ -1,0 +1,78 @@
+import type { Db } from '../store/db.js';
+import type { Announced, PlanCase } from './planner.js';
+import { isoMinute, noticeDue } from './planner.js';
+import type { Config } from '../config/types.js';
+
+const d = (s: string | null): Date | null => (s ? new Date(s) : null);
+
+/**
+ * The planner's view of the database: cases that can still need work (open ones, and published
+ * ones whose approved advisory has not gone out), without any content. Cheap: four queries.
+ */
+export function loadPlanCases(db: Db): PlanCase[] {
+  const rows = db
+    .prepare(
+      `SELECT c.id, c.state, c.created_at, c.embargo, c.leaked_at, a.state AS adv_state, a.approved_at
+       FROM cases c LEFT JOIN advisories a ON a.case_id = c.id AND a.revision = (SELECT MAX(revision) FROM advisories WHERE case_id = c.id)
+       WHERE c.state IN ('new','triaged','accepted','scheduled') OR (c.state = 'published' AND a.state = 'approved')`,
+    )
+    .all() as Array<{ id: string; state: string; created_at: string; embargo: string | null; leaked_at: string | null; adv_state: string | null; approved_at: string | null }>;
+  const stakeholders = new Map<string, string[]>();
+  for (const r of db.prepare('SELECT case_id, stakeholder FROM case_stakeholders ORDER BY stakeholder').all() as Array<{ case_id: string; stakeholder: string }>) {
+    stakeholders.set(r.case_id, [...(stakeholders.get(r.case_id) ?? []), r.stakeholder]);
+  }
+  return rows.map((r) => ({
+    id: r.id,
+    state: r.state,
+    createdAt: new Date(r.created_at),
+    embargo: d(r.embargo),
+    leakedAt: d(r.leaked_at),
+    advisory: r.adv_state ? { state: r.adv_state, approvedAt: d(r.approved_at) } : null,
+    stakeholders: stakeholders.get(r.id) ?? [],
+  }));
+}
+
+/** Keys of notices that are finished (sent, failed or cancelled): never planned again. */
+export function doneKeys(db: Db): Set<string> {
+  return new Set((db.prepare("SELECT key FROM notices WHERE state != 'planned'").all() as Array<{ key: string }>).map((r) => r.key));
+}
+
+/** Pre-disclosures and updates sent, with the embargo each announced. */
+export function announcements(db: Db): Announced[] {
+  return (
+    db.prepare("SELECT case_id, stakeholder, embargo, sent_at FROM notices WHERE kind IN ('pre-disclosure','update') AND state IN ('sent','failed')").all() as Array<{
+      case_id: string;
+      stakeholder: string;
+      embargo: string | null;
+      sent_at: string;
+    }>
+  ).map((r) => ({ caseId: r.case_id, stakeholder: r.stakeholder, embargo: r.embargo, at: new Date(r.sent_at) }));
+}
+
+/**
+ * Keeps one `planned` row per pending pre-disclosure, with its due time (embargo − noticeDays), so
+ * `vmtd case show` can say when each stakeholder will be told. Rows of cases that lost their
+ * embargo or stakeholder are cancelled.
+ */
+export function syncPlannedNotices(db: Db, cases: PlanCase[], stakeholders: Config['stakeholders']): void {
+  const upsert = db.prepare(
+    `INSERT INTO notices (key, case_id, kind, stakeholder, embargo, due_at, state) VALUES (?, ?, 'pre-disclosure', ?, ?, ?, 'planned')
+     ON CONFLICT(key) DO UPDATE SET embargo = excluded.embargo, due_at = excluded.due_at, state = 'planned' WHERE notices.state IN ('planned', 'cancelled')`,
+  );
+  const wanted = new Set<string>();
+  db.transaction(() => {
+    for (const c of cases) {
+      if (!c.embargo || c.leakedAt || c.state === 'published') continue;
+      for (const sid of c.stakeholders) {
+        const s = stakeholders.find((x) => x.id === sid);
+        if (!s) continue;
+        const key = `pre:${c.id}:${sid}`;
+        wanted.add(key);
+        upsert.run(key, c.id, sid, isoMinute(c.embargo), noticeDue(c.embargo, s.noticeDays).toISOString());
+      }
+    }
+    for (const r of db.prepare("SELECT key FROM notices WHERE state = 'planned' AND kind = 'pre-disclosure'").all() as Array<{ key: string }>) {
+      if (!wanted.has(r.key)) db.prepare("UPDATE notices SET state = 'cancelled' WHERE key = ?").run(r.key);
+    }
+  })();
+}
