@@ -1,13 +1,18 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
+import { validate as validCron } from 'node-cron';
 import { configSchema } from './schema.js';
 import type { Config } from './types.js';
 
-/** The repository root (where `config/`, `templates/` and `data/` live), independent of the cwd. */
-export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The repository root (where `config/`, `templates/` and `data/` live), from src/ or dist/src/, independent of the cwd. */
+export const packageRoot = ((): string => {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(resolve(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+})();
 
 /** The shipped default configuration used when no `--config` is given. */
 export const defaultConfigFile = resolve(packageRoot, 'config/vmtd.yaml');
@@ -110,6 +115,9 @@ export function parseConfig(source: string, file: string): Config {
     if (ids.has(p.id)) problems.push(`projects[${i}].id: duplicate project id "${p.id}"`);
     ids.add(p.id);
   });
+  for (const key of ['tick', 'digest'] as const) {
+    if (!validCron(raw.schedule[key])) problems.push(`schedule.${key}: "${raw.schedule[key]}" is not a valid cron expression (e.g. "* * * * *", "0 8 * * *")`);
+  }
   if (problems.length > 0) throw new ConfigError(file, problems);
   return {
     ...raw,

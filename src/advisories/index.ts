@@ -1,0 +1,62 @@
+/**
+ * The advisory pipeline: YAML (reviewable) -> validated Advisory -> plain-text mail (rST), HTML
+ * site, OSV and CVE JSON 5 records. Format and decisions: docs/advisory-format.md.
+ */
+import { toCveRecords } from './cve.js';
+import { toOsv } from './osv.js';
+import { renderPage } from './render-html.js';
+import { renderText } from './render-text.js';
+import type { Advisory } from './types.js';
+import type { RenderOptions } from './view.js';
+
+export { parseAdvisory, type AdvisoryError, type AdvisoryResult } from './load.js';
+export { publishAdvisory, readManifest, MANIFEST_FILE } from './publish.js';
+export { toOsv, osvId, OSV_SCHEMA_VERSION } from './osv.js';
+export { toCveRecords, PLACEHOLDER_ASSIGNER_ORG_ID } from './cve.js';
+export { renderText } from './render-text.js';
+export { renderPage, renderIndex, renderFeed, indexEntry, newestFirst, type IndexEntry } from './render-html.js';
+export { defaultTemplatesDir, packageRoot, TemplateError } from './templates.js';
+export { parseVersionRange, isSemver } from './ranges.js';
+export { parseCvss } from './cvss.js';
+export type { RenderOptions } from './view.js';
+export type * from './types.js';
+
+export type AdvisoryFormat = 'rst' | 'html' | 'osv' | 'cve';
+
+/**
+ * Renders a validated advisory. `rst`: the plain-text mail (72 columns); `html`: the page;
+ * `osv`: the OSV record (pretty JSON); `cve`: a JSON array of CVE JSON 5.1 records, one per CVE
+ * (`[]` for a note without CVEs). Throws only for a broken template (TemplateError) or bad
+ * options (a malformed assignerOrgId or timeline date).
+ */
+export function renderAdvisory(adv: Advisory, format: AdvisoryFormat, opts: RenderOptions = {}): string {
+  switch (format) {
+    case 'rst':
+      return renderText(adv, opts);
+    case 'html':
+      return renderPage(adv, opts);
+    case 'osv':
+      return `${JSON.stringify(toOsv(adv, opts), null, 2)}\n`;
+    case 'cve':
+      return `${JSON.stringify(toCveRecords(adv, opts).map((r) => r.record), null, 2)}\n`;
+    default: {
+      const never: never = format;
+      throw new Error(`unknown advisory format ${String(never)}`);
+    }
+  }
+}
+
+/**
+ * The oss-security mail subject: "[ID] PROJECT: TITLE (CVE-…, …)". PROJECT lists the affected
+ * products. Guarantees: a single line with no control characters at all (CR, LF, tab, C1, Unicode
+ * line separators), whatever the Advisory holds, so it cannot inject mail headers.
+ */
+export function advisorySubject(adv: Advisory): string {
+  const products = [...new Set(adv.affectedProducts.map((p) => p.product))].join(', ');
+  const cves = adv.vulnerabilities.map((v) => v.cveId).join(', ');
+  const subject = `[${adv.id}] ${products ? `${products}: ` : ''}${adv.title}${cves ? ` (${cves})` : ''}`;
+  return subject
+    .replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]+/g, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim();
+}

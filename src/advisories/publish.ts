@@ -1,0 +1,85 @@
+/**
+ * Publication into the public directory: the advisory page, the OSV and CVE records, and the
+ * index and Atom feed rebuilt from a small manifest of everything published so far.
+ */
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { toCveRecords } from './cve.js';
+import { toOsv } from './osv.js';
+import { indexEntry, renderFeed, renderIndex, renderPage, type IndexEntry } from './render-html.js';
+import { defaultTemplatesDir } from './templates.js';
+import type { Advisory } from './types.js';
+import type { RenderOptions } from './view.js';
+
+/** The manifest file in publicDir; the index and feed are rebuilt from it on every publication. */
+export const MANIFEST_FILE = 'advisories.json';
+const MANIFEST_FORMAT = 'vmtd-advisories/1';
+
+const SAFE_NAME = /^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$/;
+
+/** Writes through a temporary file and a rename, so a reader never sees half a file. */
+async function writeAtomic(path: string, data: string): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, data, 'utf8');
+  await rename(tmp, path);
+}
+
+/**
+ * Reads the manifest; an absent one is an empty site. Throws on a corrupt manifest rather than
+ * silently dropping every earlier advisory from the index.
+ */
+export async function readManifest(publicDir: string): Promise<IndexEntry[]> {
+  let text: string;
+  try {
+    text = await readFile(join(publicDir, MANIFEST_FILE), 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const parsed = JSON.parse(text) as { format?: unknown; advisories?: unknown };
+  if (parsed.format !== MANIFEST_FORMAT || !Array.isArray(parsed.advisories)) {
+    throw new Error(`${join(publicDir, MANIFEST_FILE)} is not a ${MANIFEST_FORMAT} manifest; refusing to rebuild the index from it`);
+  }
+  return parsed.advisories as IndexEntry[];
+}
+
+/**
+ * Publishes one advisory into `publicDir` (created if missing): `ID.html`, `ID.osv.json`, one
+ * `CVE-….json` per CVE, then `index.html`, `feed.xml`, `style.css` and the manifest, rebuilt from
+ * every advisory published there (re-publishing an ID replaces its entry, e.g. for errata).
+ * Returns the absolute paths written. Publications into one directory must not run concurrently.
+ */
+export async function publishAdvisory(adv: Advisory, publicDir: string, opts: RenderOptions = {}): Promise<string[]> {
+  // The IDs become file names: refuse anything that parseAdvisory would not have accepted.
+  if (!SAFE_NAME.test(adv.id)) throw new Error(`advisory id ${JSON.stringify(adv.id)} is not a safe file name`);
+  for (const v of adv.vulnerabilities) {
+    if (!/^CVE-\d{4}-\d{4,19}$/.test(v.cveId)) throw new Error(`${JSON.stringify(v.cveId)} is not a CVE ID`);
+  }
+  const dir = resolve(publicDir);
+  await mkdir(dir, { recursive: true });
+  const written: string[] = [];
+  const put = async (name: string, data: string): Promise<void> => {
+    const p = join(dir, name);
+    await writeAtomic(p, data);
+    written.push(p);
+  };
+
+  await put(`${adv.id}.html`, renderPage(adv, opts));
+  await put(`${adv.id}.osv.json`, `${JSON.stringify(toOsv(adv, opts), null, 2)}\n`);
+  for (const { cveId, record } of toCveRecords(adv, opts)) {
+    await put(`${cveId}.json`, `${JSON.stringify(record, null, 2)}\n`);
+  }
+
+  const entries = (await readManifest(dir)).filter((e) => e.id !== adv.id);
+  entries.push(indexEntry(adv));
+  await put('index.html', renderIndex(entries, opts));
+  await put('feed.xml', renderFeed(entries, opts));
+  const css = join(dir, 'style.css');
+  // A custom templates directory made before style.css existed lacks it: fall back to ours.
+  const customCss = opts.templatesDir ? join(opts.templatesDir, 'style.css') : undefined;
+  await copyFile(customCss && existsSync(customCss) ? customCss : join(defaultTemplatesDir(), 'style.css'), css);
+  written.push(css);
+  await put(MANIFEST_FILE, `${JSON.stringify({ format: MANIFEST_FORMAT, advisories: entries }, null, 2)}\n`);
+  return written;
+}
