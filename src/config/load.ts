@@ -65,10 +65,12 @@ function describe(error: ErrorObject): string {
 function problemsOf(errors: ErrorObject[], doc: ReturnType<typeof parseDocument>, source: string): string[] {
   const lines = new Set<string>();
   for (const e of errors) {
-    const path = keyPath(e);
-    const node = doc.getIn(e.instancePath.split('/').slice(1), true) as { range?: [number, number] } | undefined;
+    const segments = e.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+    // An unknown key is located at the key itself; a missing key has no line of its own.
+    if (e.keyword === 'additionalProperties') segments.push(String((e.params as { additionalProperty: string }).additionalProperty));
+    const node = e.keyword === 'required' ? undefined : (doc.getIn(segments, true) as { range?: [number, number] } | undefined);
     const at = node?.range ? ` (line ${lineOf(source, node.range[0])})` : '';
-    lines.add(`${path}${at}: ${describe(e)}`);
+    lines.add(`${keyPath(e)}${at}: ${describe(e)}`);
   }
   return [...lines];
 }

@@ -14,6 +14,7 @@ import { usableKey } from '../outbound/usable-key.js';
 import { formatUtc } from '../commands/embargo.js';
 import { latestAdvisory, type StoredAdvisory } from './advisory-store.js';
 import { digestItems } from './digest.js';
+import { caseTimeline, timelineText } from './timeline.js';
 import { announcements, doneKeys, loadPlanCases, syncPlannedNotices } from './load.js';
 import { dailyMinute, isoMinute, plan, type Action } from './planner.js';
 
@@ -118,8 +119,11 @@ async function effectOf(ctx: Vmtd, a: Action): Promise<Effect | undefined> {
 async function publication(ctx: Vmtd, caseId: string, stored: StoredAdvisory | undefined, common: Record<string, unknown>): Promise<Effect> {
   const at = iso(ctx.clock());
   const mails: OutgoingMail[] = [];
+  const created = (ctx.db.prepare('SELECT created_at FROM cases WHERE id = ?').get(caseId) as { created_at: string }).created_at;
+  const timeline = ctx.config.policy.publishTimeline ? caseTimeline(ctx.db, caseId, created, ctx.clock()) : undefined;
   if (stored) {
-    const text = renderAdvisory(stored.advisory, 'rst');
+    const rendered = renderAdvisory(stored.advisory, 'rst', timeline ? { timeline } : {});
+    const text = timeline ? `${rendered.trimEnd()}\n\n${timelineText(timeline)}\n` : rendered;
     for (const list of ctx.config.publicLists) {
       const m = await composeLetter(ctx, { to: list, caseId: null, kind: 'advisory', subject: advisorySubject(stored.advisory), text, autoSubmitted: 'auto-generated' });
       mails.push({ ...m, caseId });
@@ -139,7 +143,7 @@ async function publication(ctx: Vmtd, caseId: string, stored: StoredAdvisory | u
       if (stored) ctx.db.prepare("UPDATE advisories SET state = 'published' WHERE case_id = ? AND revision = ?").run(caseId, stored.revision);
     },
     after: async () => {
-      if (stored) await publishAdvisory(stored.advisory, ctx.config.instance.publicDir);
+      if (stored) await publishAdvisory(stored.advisory, ctx.config.instance.publicDir, timeline ? { timeline } : {});
     },
     event: { caseId, kind: 'published', detail: { advisory: stored?.advisory.id ?? null, lists: ctx.config.publicLists.length } },
     notice: { caseId, kind: 'publish' },
