@@ -26,5 +26,5 @@ export function caseTimeline(db: Db, caseId: string, createdAt: string, publishe
 
 /** The timeline as a plain-text section for the advisory mail. */
 export function timelineText(entries: TimelineEntry[]): string {
-  return ['Timeline', '--------', ...entries.map((e) => `${e.date}  ${e.event}`)].join('\n');
+  return ['Timeline', '~~~~~~~~', ...entries.map((e) => `${e.date}  ${e.event}`)].join('\n');
 }

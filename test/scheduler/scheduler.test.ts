@@ -128,3 +128,26 @@ t.test('an embargo beyond the policy is refused; a leak tells coordinators and u
   t.match(alice, /leaves the embargoed workflow: the embargoed details have leaked/);
   t.same(toDistros(await at(new Date(noticeAt.getTime() + 2 * HOUR))), [], 'and only once');
 });
+
+t.test('with policy.publishTimeline the advisory carries the case timeline, dates only', async (t) => {
+  const w = await startTestVmtd({ now: new Date(), extraConfig: 'policy: { publishTimeline: true, ackPerSenderPerHour: 1000 }\nschedule: { digest: "0 0 29 2 *" }' });
+  t.teardown(() => w.stop());
+  const raw = pgpMime({ from: 'rita@reporter.example', to: 'security@example.org', subject: 'r' }, w.gpg('rita').encrypt(textPart('Project: libfoo\n\nSECRET-DISCUSSION-42'), [w.daemon.ctx.team.fingerprint]));
+  await w.send(raw, { from: 'rita@reporter.example', to: ['security@example.org'] });
+  await w.settle();
+  const id = caseList(w.daemon.ctx.db, w.daemon.ctx.sealer)[0]!.id;
+  await sendCommand(w, 'alice', id, `X-CASE: ${id}\nX-STATE: accepted\nX-ADD-PROJECT: libfoo\nX-EMBARGO: ${embargoText}\nX-ADVISORY\n\nprivate remark PRIVATE-77`, { files: { 'advisory.yaml': advisoryYaml } });
+  await sendCommand(w, 'maint', id, `X-CASE: ${id}\nX-PROJECT-STATUS: libfoo fixed`);
+  await sendCommand(w, 'alice', id, `X-CASE: ${id}\nX-APPROVE`);
+  w.clock.now = new Date(embargo.getTime() + 60_000);
+  await w.settle();
+  const pub = w.take().filter((d) => d.to === 'oss-security@lists.openwall.example');
+  t.equal(pub.length, 1);
+  const body = pub[0]!.raw.toString();
+  t.match(body, /Timeline\r?\n~~~~~~~~/);
+  for (const e of ['Report received', 'Issue confirmed', 'Fix available', 'Advisory published']) t.match(body, new RegExp(`\\d{4}-\\d{2}-\\d{2}  ${e}`));
+  t.notMatch(body, /SECRET-DISCUSSION-42|PRIVATE-77/, 'never the private discussion');
+  const checked = w.gpg('mallory');
+  checked.importKey(w.daemon.ctx.team.publicKey.armor());
+  t.match(checked.verify(body.slice(body.indexOf('-----BEGIN PGP SIGNED MESSAGE-----'))).status, 'VALIDSIG', 'still verifies');
+});
