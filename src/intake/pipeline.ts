@@ -1,6 +1,7 @@
 import type { Vmtd } from '../context.js';
 import { countSpoolAttempt, pendingSpool, quarantineSpool } from '../store/spool.js';
 import { iso } from '../clock.js';
+import { SerialRunner } from '../serial.js';
 import { CaseIdRace, processSpooled } from './process.js';
 
 const maxAttempts = 3;
@@ -12,9 +13,7 @@ const maxAttempts = 3;
  * is quarantined so it cannot block the queue.
  */
 export class Pipeline {
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly runner = new SerialRunner(() => this.loop());
 
   constructor(
     private readonly ctx: Vmtd,
@@ -23,38 +22,25 @@ export class Pipeline {
   ) {}
 
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.loop().finally(() => {
-      this.running = undefined;
-      if (this.again) {
-        this.again = false;
-        this.kick();
-      }
-    });
+    this.runner.kick();
   }
 
   /** Resolves when the spool holds nothing pending (processing what is there first). */
-  async drain(): Promise<void> {
-    this.kick();
-    while (this.running) await this.running;
+  drain(): Promise<void> {
+    return this.runner.settle();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    while (this.running) await this.running;
+  stop(): Promise<void> {
+    return this.runner.stop();
   }
 
   private async loop(): Promise<void> {
     for (;;) {
-      if (this.stopped) return;
+      if (this.runner.isStopped) return;
       const rows = pendingSpool(this.ctx.db, this.ctx.sealer, 20);
       if (rows.length === 0) return;
       for (const row of rows) {
-        if (this.stopped) return;
+        if (this.runner.isStopped) return;
         try {
           await processSpooled(this.ctx, row);
         } catch (err) {

@@ -1,4 +1,5 @@
 import { iso } from '../clock.js';
+import { SerialRunner } from '../serial.js';
 import type { Vmtd } from '../context.js';
 import { bounceAddress } from '../mail/addresses.js';
 import { addEvent } from '../store/events.js';
@@ -12,9 +13,7 @@ import type { Transport } from './transport.js';
  * it, so a crash in between re-sends that one row (same bytes, same Message-ID) and loses none.
  */
 export class OutboxWorker {
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly runner = new SerialRunner(() => this.loop());
 
   constructor(
     private readonly ctx: Vmtd,
@@ -24,35 +23,22 @@ export class OutboxWorker {
   }
 
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.loop().finally(() => {
-      this.running = undefined;
-      if (this.again) {
-        this.again = false;
-        this.kick();
-      }
-    });
+    this.runner.kick();
   }
 
   /** Delivers everything due now, then resolves. */
-  async flush(): Promise<void> {
-    this.kick();
-    while (this.running) await this.running;
+  flush(): Promise<void> {
+    return this.runner.settle();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    while (this.running) await this.running;
+    await this.runner.stop();
     await this.transport.close();
   }
 
   private async loop(): Promise<void> {
     for (;;) {
-      if (this.stopped) return;
+      if (this.runner.isStopped) return;
       const rows = claimDue(this.ctx.db, iso(this.ctx.clock()), 20);
       if (rows.length === 0) return;
       for (const row of rows) await this.deliver(row);

@@ -1,6 +1,7 @@
 import { schedule, setLogger, type ScheduledTask } from 'node-cron';
 import type { Vmtd } from '../context.js';
 import { runPlanner } from './run.js';
+import { SerialRunner } from '../serial.js';
 
 export interface Scheduler {
   /** Runs a planner pass soon (coalesced with one already running). */
@@ -21,28 +22,15 @@ export function startScheduler(ctx: Vmtd, afterPass: () => void): Scheduler {
     error: (m: string | Error) => ctx.log.error({ cron: String(m) }, 'cron'),
     debug: () => {},
   } as Parameters<typeof setLogger>[0]);
-  let running: Promise<void> | undefined;
-  let again = false;
   let digestWanted = false;
-  let stopped = false;
-  const kick = (digest = false): void => {
-    if (stopped) return;
-    digestWanted ||= digest;
-    if (running) {
-      again = true;
-      return;
-    }
-    const withDigest = digestWanted;
+  const runner = new SerialRunner(async () => {
+    const digest = digestWanted;
     digestWanted = false;
-    running = runPlanner(ctx, { digest: withDigest })
-      .then(afterPass, (err: unknown) => ctx.log.error({ err: (err as Error).message }, 'planner pass failed'))
-      .finally(() => {
-        running = undefined;
-        if (again) {
-          again = false;
-          kick();
-        }
-      });
+    await runPlanner(ctx, { digest }).then(afterPass, (err: unknown) => ctx.log.error({ err: (err as Error).message }, 'planner pass failed'));
+  });
+  const kick = (digest = false): void => {
+    digestWanted ||= digest;
+    runner.kick();
   };
   const { tick, digest, timezone } = ctx.config.schedule;
   const tasks: ScheduledTask[] = [
@@ -51,14 +39,10 @@ export function startScheduler(ctx: Vmtd, afterPass: () => void): Scheduler {
   ];
   return {
     kick: () => kick(),
-    async settle() {
-      kick();
-      while (running) await running;
-    },
+    settle: () => runner.settle(),
     async stop() {
-      stopped = true;
       for (const t of tasks) await t.stop();
-      while (running) await running;
+      await runner.stop();
     },
   };
 }
