@@ -1,6 +1,6 @@
 import type { Vmtd } from '../context.js';
 import { composeEncrypted, innerEntity, textEntity } from '../mail/compose.js';
-import { encryptSigned, signOnce, type SignedPayload } from '../pgp/encode.js';
+import { copyFor, encryptOnce, signOnce, type SharedCiphertext } from '../pgp/encode.js';
 import type { Decoded } from '../pgp/decode.js';
 import { membersOf, threadIds, type Member } from '../store/cases.js';
 import type { OutgoingMail } from '../store/outbox.js';
@@ -59,7 +59,7 @@ export async function planRelay(ctx: Vmtd, caseId: string, members: Member[], m:
   const refs = [...threadIds(ctx.db, caseId), ...(m.messageId ? [m.messageId] : [])].filter((v, idx, all) => all.indexOf(v) === idx);
   const mails: OutgoingMail[] = [];
   const skipped: RelayPlan['skipped'] = [];
-  let signed: SignedPayload | undefined;
+  let shared: SharedCiphertext | undefined;
   for (const member of recipients) {
     const lookup = await usableKey(ctx, member.email, member.fingerprint);
     if (!lookup.ok) {
@@ -70,14 +70,14 @@ export async function planRelay(ctx: Vmtd, caseId: string, members: Member[], m:
       ...(m.messageId ? { inReplyTo: m.messageId } : {}),
       references: refs.slice(-10),
     });
-    if (!signed) {
+    if (!shared) {
       const inner = innerEntity(
         { subject: `[${caseId}] ${realSubject.replace(`[${caseId}]`, '').trim()}`, from: m.from ?? 'unknown', to: caseAddr, date: now, messageId: a.messageId },
         [textEntity(preamble(caseId, caseAddr, m)), m.decoded.content],
       );
-      signed = await signOnce(inner, ctx.team.privateKey, now);
+      shared = await encryptOnce(await signOnce(inner, ctx.team.privateKey, now), ctx.team.publicKey, now);
     }
-    const armored = await encryptSigned(signed, lookup.key, now);
+    const armored = await copyFor(shared, lookup.key, now);
     mails.push({ caseId, kind: 'relay', messageId: a.messageId, rcpt: member.email, raw: composeEncrypted(a, armored), sourceMessage });
   }
   if (skipped.length > 0) {

@@ -31,6 +31,40 @@ export async function encryptSigned(signed: SignedPayload, recipient: openpgp.Pu
   return openpgp.encrypt({ message: new openpgp.Message(signed.packets), encryptionKeys: recipient, date, format: 'armored', config: gpgCompatible });
 }
 
+/**
+ * A signed payload encrypted once under a fresh session key: the symmetrically encrypted,
+ * integrity-protected data packet, shared by every recipient's copy.
+ */
+export interface SharedCiphertext {
+  sessionKey: openpgp.SessionKey;
+  encryptedData: Uint8Array;
+}
+
+/** Encrypts a signed payload once (SEIPDv1, as GnuPG 2.2 reads it) for many recipients. */
+export async function encryptOnce(signed: SignedPayload, teamKey: openpgp.PublicKey, date: Date): Promise<SharedCiphertext> {
+  const sessionKey = await openpgp.generateSessionKey({ encryptionKeys: teamKey, date, config: gpgCompatible });
+  const message = await openpgp.encrypt({ message: new openpgp.Message(signed.packets), encryptionKeys: teamKey, sessionKey, date, format: 'object', config: gpgCompatible });
+  const data = message.packets.filter((p) => !(p instanceof openpgp.PublicKeyEncryptedSessionKeyPacket));
+  const list = new openpgp.PacketList<openpgp.AnyPacket>();
+  list.push(...data);
+  return { sessionKey, encryptedData: list.write() };
+}
+
+/**
+ * One recipient's copy: their public-key encrypted session key and the shared encrypted data,
+ * armored. The copy names only that recipient's key, so only they (and the team) can open it.
+ */
+export async function copyFor(shared: SharedCiphertext, recipient: openpgp.PublicKey, date: Date): Promise<string> {
+  const pkesk = await openpgp.encryptSessionKey({ ...shared.sessionKey, encryptionKeys: recipient, date, format: 'binary', config: gpgCompatible });
+  return armorMessage(Buffer.concat([pkesk, shared.encryptedData]));
+}
+
+/** ASCII armor (RFC 4880 6.2) with native base64; the optional CRC-24 line is omitted. */
+function armorMessage(bytes: Buffer): string {
+  const b64 = bytes.toString('base64').replace(/.{64}/g, '$&\n');
+  return `-----BEGIN PGP MESSAGE-----\n\n${b64.endsWith('\n') ? b64 : `${b64}\n`}-----END PGP MESSAGE-----\n`;
+}
+
 /** A clear-signed text (`-----BEGIN PGP SIGNED MESSAGE-----`), verifiable by `gpg --verify`. */
 export async function clearsign(text: string, signingKey: openpgp.PrivateKey, date: Date): Promise<string> {
   const message = await openpgp.createCleartextMessage({ text });
