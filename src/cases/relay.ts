@@ -1,9 +1,9 @@
 import type { Vmtd } from '../context.js';
-import { composeEncrypted, innerEntity, textEntity } from '../mail/compose.js';
-import { copyFor, encryptOnce, signOnce, type SharedCiphertext } from '../pgp/encode.js';
+import { ARMOR_SLOT, composeEncrypted, innerEntity, textEntity } from '../mail/compose.js';
+import { encryptOnce, keyPacketFor, signOnce, type SharedCiphertext } from '../pgp/encode.js';
 import type { Decoded } from '../pgp/decode.js';
 import { membersOf, threadIds, type Member } from '../store/cases.js';
-import type { OutgoingMail } from '../store/outbox.js';
+import type { OutgoingMail, SharedPayload } from '../store/outbox.js';
 import { lettersToCoordinators, teamAddressing } from '../outbound/letters.js';
 import { usableKey } from '../outbound/usable-key.js';
 import { relayRecipients } from './recipients.js';
@@ -60,6 +60,7 @@ export async function planRelay(ctx: Vmtd, caseId: string, members: Member[], m:
   const mails: OutgoingMail[] = [];
   const skipped: RelayPlan['skipped'] = [];
   let shared: SharedCiphertext | undefined;
+  let payload: SharedPayload | undefined;
   for (const member of recipients) {
     const lookup = await usableKey(ctx, member.email, member.fingerprint);
     if (!lookup.ok) {
@@ -76,9 +77,10 @@ export async function planRelay(ctx: Vmtd, caseId: string, members: Member[], m:
         [textEntity(preamble(caseId, caseAddr, m)), m.decoded.content],
       );
       shared = await encryptOnce(await signOnce(inner, ctx.team.privateKey, now), ctx.team.publicKey, now);
+      payload = { data: shared.encryptedData };
     }
-    const armored = await copyFor(shared, lookup.key, now);
-    mails.push({ caseId, kind: 'relay', messageId: a.messageId, rcpt: member.email, raw: composeEncrypted(a, armored), sourceMessage });
+    const keyPacket = await keyPacketFor(shared, lookup.key, now);
+    mails.push({ caseId, kind: 'relay', messageId: a.messageId, rcpt: member.email, raw: composeEncrypted(a, ARMOR_SLOT), sourceMessage, shared: { payload: payload!, keyPacket } });
   }
   if (skipped.length > 0) {
     const text = [

@@ -80,6 +80,12 @@ function outerHeaders(a: Addressing, contentType: string): string {
   return lines.map(fold).join('\r\n');
 }
 
+/**
+ * Stands where a shared ciphertext's armor goes in a queued mail; the outbox fills it in at
+ * delivery (outbound/materialize.ts), so a relay's data is stored once, not once per member.
+ */
+export const ARMOR_SLOT = '-----VMTD SHARED CIPHERTEXT SLOT-----';
+
 /** An RFC 3156 multipart/encrypted mail around an armored OpenPGP message. */
 export function composeEncrypted(a: Addressing, armored: string): Buffer {
   const b = boundary();

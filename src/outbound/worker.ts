@@ -5,6 +5,7 @@ import { bounceAddress } from '../mail/addresses.js';
 import { addEvent } from '../store/events.js';
 import { claimDue, enqueue, markFailed, markRetry, markSent, outboxFacts, recoverInFlight, type OutboxRow } from '../store/outbox.js';
 import { nextAttempt, pastHorizon } from './backoff.js';
+import { materialize } from './materialize.js';
 import { lettersToCoordinators } from './letters.js';
 import type { Transport } from './transport.js';
 
@@ -47,7 +48,7 @@ export class OutboxWorker {
 
   private async deliver(row: OutboxRow): Promise<void> {
     const ctx = this.ctx;
-    const result = await this.transport.deliver({ from: bounceAddress(ctx.config.instance, row.id), to: row.rcpt }, row.raw);
+    const result = await this.transport.deliver({ from: bounceAddress(ctx.config.instance, row.id), to: row.rcpt }, materialize(ctx.db, row));
     const now = ctx.clock();
     if (result.ok) {
       markSent(ctx.db, row.id, iso(now));

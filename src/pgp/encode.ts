@@ -51,12 +51,16 @@ export async function encryptOnce(signed: SignedPayload, teamKey: openpgp.Public
 }
 
 /**
- * One recipient's copy: their public-key encrypted session key and the shared encrypted data,
- * armored. The copy names only that recipient's key, so only they (and the team) can open it.
+ * One recipient's part of a copy: their public-key encrypted session key. With the shared
+ * encrypted data it makes their message (armorCopy); it names only that recipient's key.
  */
-export async function copyFor(shared: SharedCiphertext, recipient: openpgp.PublicKey, date: Date): Promise<string> {
-  const pkesk = await openpgp.encryptSessionKey({ ...shared.sessionKey, encryptionKeys: recipient, date, format: 'binary', config: gpgCompatible });
-  return armorMessage(Buffer.concat([pkesk, shared.encryptedData]));
+export async function keyPacketFor(shared: SharedCiphertext, recipient: openpgp.PublicKey, date: Date): Promise<Uint8Array> {
+  return openpgp.encryptSessionKey({ ...shared.sessionKey, encryptionKeys: recipient, date, format: 'binary', config: gpgCompatible });
+}
+
+/** A recipient's armored message: their key packet, then the shared encrypted data. */
+export function armorCopy(keyPacket: Uint8Array, encryptedData: Uint8Array): string {
+  return armorMessage(Buffer.concat([keyPacket, encryptedData]));
 }
 
 /** ASCII armor (RFC 4880 6.2) with native base64; the optional CRC-24 line is omitted. */

@@ -158,4 +158,9 @@ export const migrations: string[] = [
     PRIMARY KEY (case_id, revision, name)
   );
   `,
+  /* 4: a relay's encrypted data stored once, shared by the members' queued copies */ `
+  CREATE TABLE payloads (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+  ALTER TABLE outbox ADD COLUMN payload_id INTEGER REFERENCES payloads(id);
+  ALTER TABLE outbox ADD COLUMN pkesk BLOB;
+  `,
 ];

@@ -2,14 +2,21 @@ import type { Db } from './db.js';
 
 export type OutboxKind = 'ack' | 'relay' | 'notice' | 'answer' | 'advisory' | 'digest' | 'alert';
 
+/** Encrypted data shared by several queued mails (one relay to many members): stored once. */
+export interface SharedPayload {
+  data: Uint8Array;
+}
+
 export interface OutgoingMail {
   caseId: string | null;
   kind: OutboxKind;
   messageId: string;
   rcpt: string;
-  /** The composed message: encrypted to `rcpt`, or free of any case content. */
+  /** The composed message: encrypted to `rcpt`, or free of any case content. With `shared`, it holds ARMOR_SLOT where the armored data goes. */
   raw: Buffer;
   sourceMessage?: number | null;
+  /** The recipient's key packet and the shared encrypted data it opens. */
+  shared?: { payload: SharedPayload; keyPacket: Uint8Array };
 }
 
 export interface OutboxRow {
@@ -20,16 +27,35 @@ export interface OutboxRow {
   rcpt: string;
   raw: Buffer;
   attempts: number;
+  payloadId: number | null;
+  keyPacket: Buffer | null;
 }
+
+// Payload rows already written, by the object queued mails share. A rolled-back transaction is
+// retried with freshly composed mail (new objects), so a stale entry is never looked up.
+const payloadIds = new WeakMap<SharedPayload, number>();
 
 /** Queues one composed mail; call inside the transaction that decided to send it. */
 export function enqueue(db: Db, mail: OutgoingMail, at: string): number {
+  let payloadId: number | null = null;
+  if (mail.shared) {
+    payloadId = payloadIds.get(mail.shared.payload) ?? null;
+    if (payloadId === null) {
+      payloadId = Number(db.prepare('INSERT INTO payloads (data) VALUES (?)').run(mail.shared.payload.data).lastInsertRowid);
+      payloadIds.set(mail.shared.payload, payloadId);
+    }
+  }
   const info = db
     .prepare(
-      'INSERT INTO outbox (case_id, kind, message_id, rcpt, raw, next_attempt_at, created_at, source_message) VALUES (?,?,?,?,?,?,?,?)',
+      'INSERT INTO outbox (case_id, kind, message_id, rcpt, raw, next_attempt_at, created_at, source_message, payload_id, pkesk) VALUES (?,?,?,?,?,?,?,?,?,?)',
     )
-    .run(mail.caseId, mail.kind, mail.messageId, mail.rcpt.toLowerCase(), mail.raw, at, at, mail.sourceMessage ?? null);
+    .run(mail.caseId, mail.kind, mail.messageId, mail.rcpt.toLowerCase(), mail.raw, at, at, mail.sourceMessage ?? null, payloadId, mail.shared?.keyPacket ?? null);
   return Number(info.lastInsertRowid);
+}
+
+/** The shared encrypted data of a payload row. */
+export function payloadData(db: Db, id: number): Buffer {
+  return (db.prepare('SELECT data FROM payloads WHERE id = ?').get(id) as { data: Buffer }).data;
 }
 
 /**
@@ -41,7 +67,7 @@ export function claimDue(db: Db, at: string, limit = 50): OutboxRow[] {
     .transaction(() => {
       const rows = db
         .prepare(
-          `SELECT id, case_id AS caseId, kind, message_id AS messageId, rcpt, raw, attempts FROM outbox
+          `SELECT id, case_id AS caseId, kind, message_id AS messageId, rcpt, raw, attempts, payload_id AS payloadId, pkesk AS keyPacket FROM outbox
            WHERE state IN ('queued','sending') AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
         )
         .all(at, limit) as OutboxRow[];
