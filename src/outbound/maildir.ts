@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, openSync, closeSync, writeSync, fsyncSync, renameSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Transport } from './transport.js';
@@ -16,15 +17,15 @@ export function maildirTransport(dir: string): Transport {
       try {
         const name = `${Date.now()}.P${process.pid}Q${++seq}R${randomBytes(6).toString('hex')}.${hostname().replace(/[/:]/g, '_')}`;
         const tmp = join(dir, 'tmp', name);
-        const fd = openSync(tmp, 'wx', 0o600);
+        // Asynchronous I/O: a large mail's write and fsync must not stall the event loop.
+        const fh = await open(tmp, 'wx', 0o600);
         try {
-          writeSync(fd, `Return-Path: <${envelope.from}>\r\nDelivered-To: ${envelope.to}\r\n`);
-          writeSync(fd, raw);
-          fsyncSync(fd);
+          await fh.writeFile(Buffer.concat([Buffer.from(`Return-Path: <${envelope.from}>\r\nDelivered-To: ${envelope.to}\r\n`), raw]));
+          await fh.sync();
         } finally {
-          closeSync(fd);
+          await fh.close();
         }
-        renameSync(tmp, join(dir, 'new', name));
+        await rename(tmp, join(dir, 'new', name));
         return { ok: true };
       } catch (err) {
         return { ok: false, permanent: false, error: `maildir: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };

@@ -10,9 +10,9 @@ import { payloadData, type OutboxRow } from '../store/outbox.js';
  */
 export function materialize(db: Db, row: OutboxRow): Buffer {
   if (row.payloadId === null || !row.keyPacket) return row.raw;
-  const armored = armorCopy(row.keyPacket, payloadData(db, row.payloadId)).replace(/\n/g, '\r\n').trimEnd();
-  const raw = row.raw.toString('latin1');
-  const at = raw.indexOf(ARMOR_SLOT);
+  const at = row.raw.indexOf(ARMOR_SLOT);
   if (at < 0) return row.raw;
-  return Buffer.concat([Buffer.from(raw.slice(0, at), 'latin1'), Buffer.from(armored, 'latin1'), Buffer.from(raw.slice(at + ARMOR_SLOT.length), 'latin1')]);
+  const armored = armorCopy(row.keyPacket, payloadData(db, row.payloadId), '\r\n');
+  // The slot stands on its own line, followed by CRLF: the armor brings its own line end.
+  return Buffer.concat([row.raw.subarray(0, at), armored.subarray(0, armored.length - 2), row.raw.subarray(at + ARMOR_SLOT.length)]);
 }

@@ -58,15 +58,29 @@ export async function keyPacketFor(shared: SharedCiphertext, recipient: openpgp.
   return openpgp.encryptSessionKey({ ...shared.sessionKey, encryptionKeys: recipient, date, format: 'binary', config: gpgCompatible });
 }
 
-/** A recipient's armored message: their key packet, then the shared encrypted data. */
-export function armorCopy(keyPacket: Uint8Array, encryptedData: Uint8Array): string {
-  return armorMessage(Buffer.concat([keyPacket, encryptedData]));
+/** A recipient's armored message (lines end with `eol`): their key packet, then the shared encrypted data. */
+export function armorCopy(keyPacket: Uint8Array, encryptedData: Uint8Array, eol = '\n'): Buffer {
+  return armorMessage(Buffer.concat([keyPacket, encryptedData]), eol);
 }
 
-/** ASCII armor (RFC 4880 6.2) with native base64; the optional CRC-24 line is omitted. */
-function armorMessage(bytes: Buffer): string {
-  const b64 = bytes.toString('base64').replace(/.{64}/g, '$&\n');
-  return `-----BEGIN PGP MESSAGE-----\n\n${b64.endsWith('\n') ? b64 : `${b64}\n`}-----END PGP MESSAGE-----\n`;
+/**
+ * ASCII armor (RFC 4880 6.2) built with native base64 and buffer copies, since relays of large
+ * reports are armored at delivery time on the event loop. The optional CRC-24 line is omitted.
+ */
+function armorMessage(bytes: Buffer, eol: string): Buffer {
+  const b64 = Buffer.from(bytes.toString('base64'), 'latin1');
+  const head = Buffer.from(`-----BEGIN PGP MESSAGE-----${eol}${eol}`);
+  const tail = Buffer.from(`-----END PGP MESSAGE-----${eol}`);
+  const nl = Buffer.from(eol);
+  const lines = Math.ceil(b64.length / 64);
+  const out = Buffer.allocUnsafe(head.length + b64.length + lines * nl.length + tail.length);
+  let o = head.copy(out, 0);
+  for (let i = 0; i < b64.length; i += 64) {
+    o += b64.copy(out, o, i, Math.min(i + 64, b64.length));
+    o += nl.copy(out, o);
+  }
+  tail.copy(out, o);
+  return out;
 }
 
 /** A clear-signed text (`-----BEGIN PGP SIGNED MESSAGE-----`), verifiable by `gpg --verify`. */
