@@ -183,3 +183,24 @@ t.test('no plaintext of an encrypted report anywhere under the data directory', 
   t.equal(mode, 0o600, 'team key is 0600');
   t.equal(statSync(join(v.dir, 'data', 'data.key')).mode & 0o777, 0o600, 'data key is 0600');
 });
+
+t.test('no automatic answer to automatic mail; acknowledgements are rate-limited per sender', async (t) => {
+  v.take();
+  const shapes: Array<[string, string[], string]> = [
+    ['Auto-Submitted', ['Auto-Submitted: auto-replied'], 'auto@responder.example'],
+    ['Precedence: bulk', ['Precedence: bulk'], 'bulk@list.example'],
+    ['List-Id', ['List-Id: <announce.list.example>'], 'list@list.example'],
+  ];
+  for (const [name, extra, from] of shapes) {
+    await v.send(plainMail({ from, to: 'security@example.org', subject: name, extra }, 'out of office'), { from, to: ['security@example.org'] });
+  }
+  await v.send(plainMail({ from: 'null@sender.example', to: 'security@example.org', subject: 'null sender' }, 'x'), { from: '', to: ['security@example.org'] });
+  await v.settle();
+  const to = v.take().map((d) => d.to);
+  for (const a of ['auto@responder.example', 'bulk@list.example', 'list@list.example', 'null@sender.example']) t.notOk(to.includes(a), `no answer to ${a}`);
+
+  for (let i = 0; i < 25; i++) await v.send(plainMail({ from: 'storm@sender.example', to: 'security@example.org', subject: `storm ${i}` }, 'x'), { from: 'storm@sender.example', to: ['security@example.org'] });
+  await v.settle();
+  const acks = v.take().filter((d) => d.to === 'storm@sender.example');
+  t.equal(acks.length, 20, 'at most policy.ackPerSenderPerHour acknowledgements');
+});
