@@ -37,6 +37,7 @@ export const configSchema = {
         port: { type: 'integer', minimum: 0, maximum: 65535, default: 2525 },
         maxMessageBytes: { type: 'integer', minimum: 1024, default: 26214400 },
         maxClients: { type: 'integer', minimum: 1, default: 100 },
+        maxBacklog: { type: 'integer', minimum: 1, default: 2000 },
       },
     },
     delivery: {

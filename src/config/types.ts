@@ -43,7 +43,8 @@ export interface Config {
     dataDir: string;
     publicDir: string;
   };
-  smtp: { host: string; port: number; maxMessageBytes: number; maxClients: number };
+  /** maxBacklog: unprocessed spooled messages beyond which new mail gets 451 (the sender's MTA retries later). */
+  smtp: { host: string; port: number; maxMessageBytes: number; maxClients: number; maxBacklog: number };
   delivery: {
     transport: 'maildir' | 'smtp';
     maildir: string;

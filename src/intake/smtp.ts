@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { iso } from '../clock.js';
 import type { Vmtd } from '../context.js';
 import { parseRecipient } from '../mail/addresses.js';
-import { spoolMessage } from '../store/spool.js';
+import { spoolBacklog, spoolMessage } from '../store/spool.js';
 
 /** An SMTP reply as smtp-server expects it: an Error carrying the code. */
 function reply(code: number, message: string): Error {
@@ -19,7 +19,8 @@ export interface SmtpIntake {
 /**
  * The SMTP intake: accepts only the team's addresses (550 at RCPT for any other: never a relay),
  * refuses oversized mail with 552, and answers 250 only after the raw message is committed to the
- * spool. A spool that cannot write (disk full, locked) answers 452/451 so the sender retries.
+ * spool. A spool that cannot write (disk full, locked) answers 452/451 so the sender retries, and
+ * so does a spool whose backlog has reached smtp.maxBacklog.
  */
 export async function startSmtpIntake(ctx: Vmtd, onSpooled: (id: number) => void): Promise<SmtpIntake> {
   const { smtp, instance } = ctx.config;
@@ -38,6 +39,12 @@ export async function startSmtpIntake(ctx: Vmtd, onSpooled: (id: number) => void
     logger: false,
     onConnect(_session, callback) {
       if (closing) return callback(reply(421, 'vmtd is shutting down, try again later'));
+      callback();
+    },
+    onMailFrom(_address, _session, callback) {
+      // Backpressure: when processing falls behind, senders' MTAs queue and retry instead of
+      // the spool growing without bound (latency and disk stay bounded).
+      if (spoolBacklog(ctx.db) >= smtp.maxBacklog) return callback(reply(451, '4.3.2 too much mail waiting to be processed, try again later'));
       callback();
     },
     onRcptTo(address, _session, callback) {

@@ -81,3 +81,8 @@ export function quarantined(db: Db): QuarantinedRow[] {
     .prepare("SELECT id, received_at AS receivedAt, mail_from AS mailFrom, reason FROM spool WHERE state = 'quarantined' ORDER BY id DESC")
     .all() as QuarantinedRow[];
 }
+
+/** How many spooled messages wait for processing. */
+export function spoolBacklog(db: Db): number {
+  return (db.prepare("SELECT COUNT(*) AS n FROM spool WHERE state = 'pending'").get() as { n: number }).n;
+}
