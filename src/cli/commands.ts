@@ -6,6 +6,7 @@ import { caseCommand } from './case.js';
 import { keysCommand } from './keys.js';
 import { init, tick } from './engine-commands.js';
 import { advisoryCommand } from './advisory.js';
+import { backup } from './backup.js';
 import { CliError, EX } from './exit.js';
 
 export interface Command {
@@ -30,4 +31,5 @@ export const commands: Record<string, Command> = {
   keys: { run: keysCommand },
   case: { run: caseCommand },
   advisory: { needsConfig: false, run: advisoryCommand },
+  backup: { run: backup },
 };
