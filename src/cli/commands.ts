@@ -7,6 +7,7 @@ import { keysCommand } from './keys.js';
 import { init, tick } from './engine-commands.js';
 import { advisoryCommand } from './advisory.js';
 import { backup } from './backup.js';
+import { doctor } from './doctor.js';
 import { CliError, EX } from './exit.js';
 
 export interface Command {
@@ -32,4 +33,5 @@ export const commands: Record<string, Command> = {
   case: { run: caseCommand },
   advisory: { needsConfig: false, run: advisoryCommand },
   backup: { run: backup },
+  doctor: { run: doctor },
 };
