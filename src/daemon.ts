@@ -9,6 +9,7 @@ import { smtpTransport } from './outbound/smtp.js';
 import type { Transport } from './outbound/transport.js';
 import { OutboxWorker } from './outbound/worker.js';
 import { startScheduler, type Scheduler } from './scheduler/cron.js';
+import { startMetrics } from './metrics.js';
 
 /** The configured transport. */
 export function transportFor(config: Config): Transport {
@@ -50,6 +51,8 @@ export async function startEngine(config: Config, clock: Clock, log: Logger): Pr
 export interface Daemon extends Engine {
   smtp: SmtpIntake;
   scheduler: Scheduler;
+  /** The metrics endpoint's port, when metrics are enabled. */
+  metricsPort: number | null;
 }
 
 /**
@@ -66,6 +69,7 @@ export async function startDaemon(config: Config, clock: Clock, log: Logger): Pr
     scheduler.kick();
   };
   const smtp = await startSmtpIntake(engine.ctx, () => engine.pipeline.kick());
+  const metrics = config.metrics.enabled ? await startMetrics(engine.ctx) : null;
   // The outbox retries deferred mail; the spool poll picks up what `vmtd ingest` or IMAP spooled.
   const retry = setInterval(() => engine.outbox.kick(), 30_000);
   const poll = setInterval(() => engine.pipeline.kick(), 2_000);
@@ -78,6 +82,7 @@ export async function startDaemon(config: Config, clock: Clock, log: Logger): Pr
     ...engine,
     smtp,
     scheduler,
+    metricsPort: metrics?.port ?? null,
     async settle() {
       await engine.pipeline.drain();
       await scheduler.settle();
@@ -87,6 +92,7 @@ export async function startDaemon(config: Config, clock: Clock, log: Logger): Pr
       clearInterval(retry);
       clearInterval(poll);
       await smtp.close();
+      await metrics?.stop();
       await scheduler.stop();
       await engine.stop();
     },
