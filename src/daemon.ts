@@ -10,6 +10,7 @@ import type { Transport } from './outbound/transport.js';
 import { OutboxWorker } from './outbound/worker.js';
 import { startScheduler, type Scheduler } from './scheduler/cron.js';
 import { startMetrics } from './metrics.js';
+import { startImapIntake } from './intake/imap.js';
 
 /** The configured transport. */
 export function transportFor(config: Config): Transport {
@@ -70,6 +71,7 @@ export async function startDaemon(config: Config, clock: Clock, log: Logger): Pr
   };
   const smtp = await startSmtpIntake(engine.ctx, () => engine.pipeline.kick());
   const metrics = config.metrics.enabled ? await startMetrics(engine.ctx) : null;
+  const imap = startImapIntake(engine.ctx, () => engine.pipeline.kick());
   // The outbox retries deferred mail; the spool poll picks up what `vmtd ingest` or IMAP spooled.
   const retry = setInterval(() => engine.outbox.kick(), 30_000);
   const poll = setInterval(() => engine.pipeline.kick(), 2_000);
@@ -92,6 +94,7 @@ export async function startDaemon(config: Config, clock: Clock, log: Logger): Pr
       clearInterval(retry);
       clearInterval(poll);
       await smtp.close();
+      await imap.stop();
       await metrics?.stop();
       await scheduler.stop();
       await engine.stop();

@@ -163,4 +163,13 @@ export const migrations: string[] = [
   ALTER TABLE outbox ADD COLUMN payload_id INTEGER REFERENCES payloads(id);
   ALTER TABLE outbox ADD COLUMN pkesk BLOB;
   `,
+  /* 5: IMAP messages already spooled, so a restart or reconnect never spools one twice */ `
+  CREATE TABLE imap_seen (
+    account TEXT NOT NULL,          -- user@host/mailbox
+    uidvalidity TEXT NOT NULL,
+    uid INTEGER NOT NULL,
+    spool_id INTEGER NOT NULL,
+    PRIMARY KEY (account, uidvalidity, uid)
+  );
+  `,
 ];

@@ -1,0 +1,97 @@
+import { ImapFlow } from 'imapflow';
+import { iso } from '../clock.js';
+import type { ImapMailbox } from '../config/types.js';
+import type { Vmtd } from '../context.js';
+import { intakeAddress } from '../mail/addresses.js';
+import { readHeaders } from '../mail/headers.js';
+import { SerialRunner } from '../serial.js';
+import { spoolMessage } from '../store/spool.js';
+
+const HANDLED = '$vmtd-spooled';
+
+export interface ImapIntake {
+  stop(): Promise<void>;
+}
+
+/**
+ * Watches one mailbox: on connect it catches up on every message not yet spooled, then waits
+ * with IDLE. Each message is committed to the spool together with its (UIDVALIDITY, UID) before
+ * it is flagged, moved or deleted, so it is never spooled twice, across restarts and reconnects,
+ * and never lost. Reconnects with exponential backoff (capped at a minute).
+ */
+function watchMailbox(ctx: Vmtd, box: ImapMailbox, onSpooled: (id: number) => void): ImapIntake {
+  const account = `${box.user}@${box.host}:${box.port}/${box.mailbox}`;
+  const log = ctx.log.child({ imap: account });
+  let client: ImapFlow | undefined;
+  let stopped = false;
+  let delay = 1000;
+  let timer: NodeJS.Timeout | undefined;
+
+  const seen = (uidValidity: string, uid: number): boolean => !!ctx.db.prepare('SELECT 1 FROM imap_seen WHERE account = ? AND uidvalidity = ? AND uid = ?').get(account, uidValidity, uid);
+
+  const catchUp = new SerialRunner(async () => {
+    const c = client;
+    if (!c || !c.usable || !c.mailbox) return;
+    const uidValidity = String(c.mailbox.uidValidity);
+    const uids = (await c.search(box.after === 'flag' ? { unKeyword: HANDLED } : { all: true }, { uid: true })) || [];
+    for (const uid of uids) {
+      if (stopped) return;
+      if (!seen(uidValidity, uid)) {
+        const msg = await c.fetchOne(String(uid), { source: true }, { uid: true });
+        if (!msg || !msg.source) continue;
+        const headers = await readHeaders(msg.source);
+        const id = ctx.db.transaction(() => {
+          const spoolId = spoolMessage(ctx.db, ctx.sealer, msg.source!, { mailFrom: headers.from ?? '', rcptTo: [intakeAddress(ctx.config.instance)], via: 'imap' }, iso(ctx.clock()));
+          ctx.db.prepare('INSERT INTO imap_seen (account, uidvalidity, uid, spool_id) VALUES (?, ?, ?, ?)').run(account, uidValidity, uid, spoolId);
+          return spoolId;
+        })();
+        log.info({ uid, spool: id }, 'spooled from IMAP');
+        onSpooled(id);
+      }
+      // Only once it is durable is the message marked on the server.
+      if (box.after === 'flag') await c.messageFlagsAdd(String(uid), [HANDLED, '\\Seen'], { uid: true });
+      else if (box.after === 'move') await c.messageMove(String(uid), box.moveTo, { uid: true });
+      else await c.messageDelete(String(uid), { uid: true });
+    }
+  });
+
+  const connect = async (): Promise<void> => {
+    if (stopped) return;
+    const c = new ImapFlow({ host: box.host, port: box.port, secure: box.secure, auth: { user: box.user, pass: box.pass }, logger: false, autoIdleDelay: 1000, maxIdleTime: 5 * 60_000 });
+    client = c;
+    c.on('error', (err: Error) => log.warn({ err: err.message }, 'IMAP error'));
+    c.on('close', () => {
+      if (stopped) return;
+      log.warn({ retryInMs: delay }, 'IMAP connection closed; reconnecting');
+      timer = setTimeout(() => void connect(), delay);
+      delay = Math.min(delay * 2, 60_000);
+    });
+    c.on('exists', () => catchUp.kick());
+    try {
+      await c.connect();
+      if (box.after === 'move') await c.mailboxCreate(box.moveTo).catch(() => undefined);
+      await c.mailboxOpen(box.mailbox);
+      delay = 1000;
+      log.info('IMAP mailbox open; catching up');
+      await catchUp.settle();
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'IMAP connect failed');
+      c.close();
+    }
+  };
+  void connect();
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await catchUp.stop();
+      await client?.logout().catch(() => client?.close());
+    },
+  };
+}
+
+/** Starts a watcher for every mailbox in `imap:`; stop() logs out of all of them. */
+export function startImapIntake(ctx: Vmtd, onSpooled: (id: number) => void): ImapIntake {
+  const watchers = ctx.config.imap.map((box) => watchMailbox(ctx, box, onSpooled));
+  return { stop: async () => void (await Promise.all(watchers.map((w) => w.stop()))) };
+}
