@@ -100,6 +100,7 @@ async function decodeEntity(raw: Buffer, keys: DecodeKeys, depth: number): Promi
   const entity = parseEntity(raw);
 
   const armoredPayload = encryptedPayload(entity);
+  if (!armoredPayload && entity.type === 'multipart/encrypted') throw new DecodeFailure('malformed multipart/encrypted: no complete OpenPGP message in it');
   if (armoredPayload) {
     const { data, check } = await decryptArmored(armoredPayload, keys);
     const inner = await decodeEntity(Buffer.from(data), keys, depth + 1);
@@ -121,6 +122,7 @@ async function decodeEntity(raw: Buffer, keys: DecodeKeys, depth: number): Promi
   if (entity.type.startsWith('text/')) {
     const text = textOf(entity);
     const enc = ARMOR_MESSAGE.exec(text);
+    if (!enc && text.includes('-----BEGIN PGP MESSAGE-----')) throw new DecodeFailure('broken OpenPGP armor (no END line)');
     if (enc) {
       const { data, check } = await decryptArmored(enc[0], keys);
       const plain = new TextDecoder().decode(data);
