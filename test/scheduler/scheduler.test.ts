@@ -3,7 +3,7 @@
 import t from 'tap';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pgpMime, textPart } from '../helpers/mails.js';
+import { pgpMime, plainMail, textPart } from '../helpers/mails.js';
 import { readAs, sendCommand } from '../helpers/commands.js';
 import { encryptedPayload, startTestVmtd, type Delivered, type TestVmtd } from '../helpers/vmtd.js';
 import { caseList, caseView } from '../../src/cases/view.js';
@@ -150,4 +150,30 @@ t.test('with policy.publishTimeline the advisory carries the case timeline, date
   const checked = w.gpg('mallory');
   checked.importKey(w.daemon.ctx.team.publicKey.armor());
   t.match(checked.verify(body.slice(body.indexOf('-----BEGIN PGP SIGNED MESSAGE-----'))).status, 'VALIDSIG', 'still verifies');
+});
+
+t.test("the coordinators' daily digest: once a day, after its time, listing what needs attention", async (t) => {
+  const start = new Date('2026-11-20T07:00:00Z');
+  const w = await startTestVmtd({ now: start, extraConfig: 'schedule: { digest: "0 8 * * *" }' });
+  t.teardown(() => w.stop());
+  await w.send(plainMail({ from: 'anon@nokey.example', to: 'security@example.org', subject: 'untriaged' }, 'x'), { from: 'anon@nokey.example', to: ['security@example.org'] });
+  await w.settle();
+  w.take();
+  const { runPlanner } = await import('../../src/scheduler/run.js');
+  const digests = () => w.take().filter((d) => /vmtd digest/.test(d.subject));
+  w.clock.now = new Date('2026-11-23T07:59:00Z');
+  await runPlanner(w.daemon.ctx, { digest: true });
+  await w.daemon.outbox.flush();
+  t.same(digests(), [], 'nothing before the digest time');
+  w.clock.now = new Date('2026-11-23T08:01:00Z');
+  await runPlanner(w.daemon.ctx, { digest: true });
+  await w.daemon.outbox.flush();
+  const sent = digests();
+  t.same(sent.map((d) => d.to).sort(), ['alice@example.org', 'bob@example.org'], 'one digest per coordinator');
+  const text = w.gpg('alice').decrypt(encryptedPayload(sent.find((d) => d.to === 'alice@example.org')!.raw)).stdout.toString();
+  t.match(text, /SEC-2026-0001: still new after 3 days: triage it/);
+  t.match(text, /key of anon@nokey\.example \(SEC-2026-0001\): no key/);
+  await runPlanner(w.daemon.ctx, { digest: true });
+  await w.daemon.outbox.flush();
+  t.same(digests(), [], 'not twice the same day');
 });
