@@ -14,12 +14,9 @@ import {
   type Advisory,
 } from '../../src/advisories/index.js';
 import { checkMarkup, exampleYaml, fixture } from '../fixtures/advisories/support.js';
+import { loadAdvisory } from '../fixtures/advisories/support.js';
 
-function load(yaml: string): Advisory {
-  const r = parseAdvisory(yaml);
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.advisory;
-}
+const load = loadAdvisory;
 
 function tmp(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'vmtd-site-'));

@@ -15,12 +15,9 @@ import {
 import { compileTemplate, renderNodes } from '../../src/advisories/templates.js';
 import { wrapText } from '../../src/advisories/wrap.js';
 import { exampleYaml, fixture, repoRoot } from '../fixtures/advisories/support.js';
+import { loadAdvisory } from '../fixtures/advisories/support.js';
 
-function load(yaml: string): Advisory {
-  const r = parseAdvisory(yaml);
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.advisory;
-}
+const load = loadAdvisory;
 
 /** Lines over 72 columns that are not a single unbreakable word (URL) or a literal-block line. */
 function overlong(text: string): string[] {

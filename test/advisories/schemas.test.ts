@@ -10,12 +10,9 @@ import {
   type Advisory,
 } from '../../src/advisories/index.js';
 import { cveValidator, exampleYaml, fixture, osvValidator, schemasMissing, SKIP_SCHEMAS } from '../fixtures/advisories/support.js';
+import { loadAdvisory } from '../fixtures/advisories/support.js';
 
-function load(yaml: string): Advisory {
-  const r = parseAdvisory(yaml);
-  if (!r.ok) throw new Error(JSON.stringify(r.errors));
-  return r.advisory;
-}
+const load = loadAdvisory;
 
 const inputs: Array<[string, string]> = [
   ['example.yaml', exampleYaml],
