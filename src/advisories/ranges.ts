@@ -89,9 +89,3 @@ function compareNumeric(a: string, b: string): number | undefined {
   return 0;
 }
 
-/** Every version named in a clause (the "0" sentinel for "since the beginning" excluded). */
-export function clauseVersions(c: VersionClause): string[] {
-  return [c.exact, c.introduced, c.fixed, c.lastAffected].filter(
-    (v): v is string => v !== undefined && !(v === '0' && v === c.introduced),
-  );
-}

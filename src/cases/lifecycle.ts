@@ -31,11 +31,6 @@ export function isCaseState(s: string): s is CaseState {
   return (caseStates as readonly string[]).includes(s);
 }
 
-/** The states reachable from `from`. */
-export function nextStates(from: CaseState): readonly CaseState[] {
-  return allowed[from];
-}
-
 export type Transition = { ok: true } | { ok: false; reason: string };
 
 /** Whether `from` → `to` is allowed; the reason says what is allowed instead. */

@@ -2,7 +2,7 @@ import type { Vmtd } from '../context.js';
 import { ARMOR_SLOT, composeEncrypted, innerEntity, textEntity } from '../mail/compose.js';
 import { encryptOnce, keyPacketFor, signOnce, type SharedCiphertext } from '../pgp/encode.js';
 import type { Decoded } from '../pgp/decode.js';
-import { membersOf, threadIds, type Member } from '../store/cases.js';
+import { threadIds, type Member } from '../store/cases.js';
 import type { OutgoingMail, SharedPayload } from '../store/outbox.js';
 import { lettersToCoordinators, teamAddressing } from '../outbound/letters.js';
 import { usableKey } from '../outbound/usable-key.js';
@@ -96,7 +96,3 @@ export async function planRelay(ctx: Vmtd, caseId: string, members: Member[], m:
   return { mails, skipped };
 }
 
-/** planRelay for a case whose members are read from the database. */
-export async function planCaseRelay(ctx: Vmtd, caseId: string, m: Inbound, sourceMessage: number | null): Promise<RelayPlan> {
-  return planRelay(ctx, caseId, membersOf(ctx.db, caseId), m, sourceMessage);
-}

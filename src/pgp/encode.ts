@@ -89,8 +89,3 @@ export async function clearsign(text: string, signingKey: openpgp.PrivateKey, da
   return openpgp.sign({ message, signingKeys: signingKey, date, config: gpgCompatible });
 }
 
-/** Encrypts bytes to the data owner's key for storage or transport (no signature). */
-export async function encryptTo(data: Uint8Array, keys: openpgp.PublicKey[], date: Date): Promise<string> {
-  const message = await openpgp.createMessage({ binary: data, format: 'binary' });
-  return openpgp.encrypt({ message, encryptionKeys: keys, date, format: 'armored', config: gpgCompatible });
-}

@@ -117,10 +117,3 @@ export function countAnswersTo(db: Db, rcpt: string, since: string): number {
   return (db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE rcpt = ? AND kind IN ('ack','answer') AND created_at >= ?").get(rcpt.toLowerCase(), since) as { n: number }).n;
 }
 
-/** Queue depth and age of the oldest queued mail, for metrics and doctor. */
-export function outboxDepth(db: Db): { queued: number; oldest: string | null } {
-  return db.prepare("SELECT COUNT(*) AS queued, MIN(created_at) AS oldest FROM outbox WHERE state IN ('queued','sending')").get() as {
-    queued: number;
-    oldest: string | null;
-  };
-}
