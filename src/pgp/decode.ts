@@ -164,21 +164,27 @@ async function decodeMixed(entity: Entity, raw: Buffer, keys: DecodeKeys, depth:
   walk(raw, 0);
   const decrypted: Decoded[] = [];
   let clear = 0;
+  // Only text parts and files named like OpenPGP data are read for armor: a large binary attachment
+  // (a proof of concept, a core dump) is never decoded to text just to look for it.
+  const mayHoldArmor = (e: Entity): boolean =>
+    !isPgpEncryptedControl(e) && (e.type.startsWith('text/') || e.type === 'application/pgp-encrypted' || /\.(asc|pgp|gpg)$/i.test(attachmentName(e)));
+  const texts = new Map<Buffer, string>();
   for (const leaf of leaves) {
     const e = parseEntity(leaf);
-    const body = e.type.startsWith('text/') ? textOf(e) : decodedBody(e).toString('latin1');
-    if (ARMOR_MESSAGE.test(body) && !isPgpEncryptedControl(e)) {
+    const body = mayHoldArmor(e) ? (e.type.startsWith('text/') ? textOf(e) : decodedBody(e).toString('latin1')) : '';
+    if (e.type.startsWith('text/')) texts.set(leaf, body);
+    if (ARMOR_MESSAGE.test(body)) {
       if (e.type.startsWith('text/')) decrypted.push(await decodeEntity(leaf, keys, depth + 1));
       else {
         const { data } = await decryptArmored(ARMOR_MESSAGE.exec(body)![0], keys);
         const name = attachmentName(e).replace(/\.(pgp|gpg|asc)$/i, '') || 'attachment';
         decrypted.push({ format: 'inline', encrypted: true, signature: unsigned, notes: [], content: attachmentEntity(name, Buffer.from(data)) });
       }
-    } else if (textOf(e).trim() !== '' || !e.type.startsWith('text/')) clear++;
+    } else if (!e.type.startsWith('text/') || body.trim() !== '') clear++;
   }
   if (decrypted.length === 0) {
-    const signedLeaves = leaves.filter((l) => ARMOR_SIGNED.test(textOf(parseEntity(l))));
-    const notes = signedLeaves.length > 0 ? ['a signed part inside an unsigned multipart: signature not counted'] : [];
+    const signed = [...texts.values()].some((t) => ARMOR_SIGNED.test(t));
+    const notes = signed ? ['a signed part inside an unsigned multipart: signature not counted'] : [];
     return { format: 'plain', encrypted: false, signature: unsigned, content: raw, notes };
   }
   const notes = decrypted.flatMap((d) => d.notes);
