@@ -1,5 +1,5 @@
 import type { Vmtd } from '../context.js';
-import { countSpoolAttempt, pendingSpool, quarantineSpool } from '../store/spool.js';
+import { countSpoolAttempt, pendingSpoolIds, quarantineSpool, spoolRow } from '../store/spool.js';
 import { iso } from '../clock.js';
 import { SerialRunner } from '../serial.js';
 import { CaseIdRace, processSpooled } from './process.js';
@@ -37,10 +37,12 @@ export class Pipeline {
   private async loop(): Promise<void> {
     for (;;) {
       if (this.runner.isStopped) return;
-      const rows = pendingSpool(this.ctx.db, this.ctx.sealer, 20);
-      if (rows.length === 0) return;
-      for (const row of rows) {
+      const ids = pendingSpoolIds(this.ctx.db, 20);
+      if (ids.length === 0) return;
+      for (const id of ids) {
         if (this.runner.isStopped) return;
+        const row = spoolRow(this.ctx.db, this.ctx.sealer, id);
+        if (!row) continue;
         try {
           await processSpooled(this.ctx, row);
         } catch (err) {

@@ -38,18 +38,22 @@ interface RawRow {
   attempts: number;
 }
 
-/** Spooled messages not yet processed, oldest first. */
-export function pendingSpool(db: Db, sealer: Sealer, limit = 100): SpoolRow[] {
-  const rows = db
-    .prepare("SELECT id, received_at, via, mail_from, rcpt_to, raw_sealed, attempts FROM spool WHERE state = 'pending' ORDER BY id LIMIT ?")
-    .all(limit) as RawRow[];
-  return rows.map((r) => ({
+/** IDs of spooled messages not yet processed, oldest first. */
+export function pendingSpoolIds(db: Db, limit = 100): number[] {
+  return (db.prepare("SELECT id FROM spool WHERE state = 'pending' ORDER BY id LIMIT ?").all(limit) as Array<{ id: number }>).map((r) => r.id);
+}
+
+/** One spooled message, unsealed (one at a time: a message may be tens of megabytes). */
+export function spoolRow(db: Db, sealer: Sealer, id: number): SpoolRow | undefined {
+  const r = db.prepare('SELECT id, received_at, via, mail_from, rcpt_to, raw_sealed, attempts FROM spool WHERE id = ?').get(id) as RawRow | undefined;
+  if (!r) return undefined;
+  return {
     id: r.id,
     receivedAt: r.received_at,
     envelope: { mailFrom: r.mail_from, rcptTo: JSON.parse(r.rcpt_to) as string[], via: r.via },
     raw: sealer.open(r.raw_sealed),
     attempts: r.attempts,
-  }));
+  };
 }
 
 /** Records the outcome of processing; call inside the transaction that applied it. */
