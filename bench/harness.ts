@@ -1,0 +1,121 @@
+// A daemon for one scenario, instrumented: when each spooled message was processed (its case row
+// committed) and when each outbox row was delivered, in wall-clock ms; and a load generator child.
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseConfig } from '../src/config/load.js';
+import { startDaemon, type Daemon } from '../src/daemon.js';
+import { createLogger } from '../src/log.js';
+import type { Transport } from '../src/outbound/transport.js';
+import { wall, writeBenchConfig, type BenchConfigOptions, type KeyCache } from './lib.js';
+import type { SenderCommand, SenderReply } from './sender.js';
+
+export interface Harness {
+  dir: string;
+  daemon: Daemon;
+  teamKey: string;
+  /** Spool ID → when its processing committed (for a report: the case row exists). */
+  processedAt: Map<number, number>;
+  /** Outbox ID → when the transport finished writing it (maildir: file fsynced and renamed into new/). */
+  deliveredAt: Map<number, number>;
+  /** Spool ID → outbox IDs of the relays made from it. */
+  relaysOf(): Map<number, number[]>;
+  count(sql: string): number;
+  stop(): Promise<void>;
+}
+
+export async function startHarness(keys: KeyCache, o: BenchConfigOptions): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'vmtd-bench-'));
+  const file = writeBenchConfig(dir, keys, o);
+  const config = parseConfig(readFileSync(file, 'utf8'), file);
+  const daemon = await startDaemon(config, () => new Date(), createLogger('silent'));
+  const db = daemon.ctx.db;
+
+  // The pipeline works the spool oldest first: every ID below the oldest pending one is processed.
+  const processedAt = new Map<number, number>();
+  const minPending = db.prepare("SELECT MIN(id) AS m FROM spool WHERE state = 'pending'").pluck();
+  const maxId = db.prepare('SELECT MAX(id) AS m FROM spool').pluck();
+  let lastSeen = 0;
+  const chained = daemon.pipeline.onProcessed;
+  daemon.pipeline.onProcessed = () => {
+    const t = wall();
+    const below = (minPending.get() as number | null) ?? ((maxId.get() as number | null) ?? 0) + 1;
+    for (let id = lastSeen + 1; id < below; id++) processedAt.set(id, t);
+    lastSeen = Math.max(lastSeen, below - 1);
+    chained();
+  };
+
+  // OutboxWorker keeps its transport private and has no delivery hook: the bench wraps the
+  // transport's deliver at runtime to time each delivery (the VERP sender names the outbox row).
+  const deliveredAt = new Map<number, number>();
+  const transport = (daemon.outbox as unknown as { transport?: Transport }).transport;
+  if (!transport) throw new Error('bench: OutboxWorker has no `transport` property any more; the delivery timing hook needs updating');
+  const deliver = transport.deliver.bind(transport);
+  transport.deliver = async (envelope, raw) => {
+    const r = await deliver(envelope, raw);
+    const id = Number(/\+(\d+)@/.exec(envelope.from)?.[1] ?? NaN);
+    if (r.ok) deliveredAt.set(id, wall());
+    return r;
+  };
+
+  return {
+    dir,
+    daemon,
+    teamKey: daemon.ctx.team.publicKey.armor(),
+    processedAt,
+    deliveredAt,
+    relaysOf() {
+      const rows = db.prepare("SELECT o.id AS oid, m.spool_id AS sid FROM outbox o JOIN messages m ON m.id = o.source_message WHERE o.kind = 'relay'").all() as Array<{ oid: number; sid: number }>;
+      const map = new Map<number, number[]>();
+      for (const r of rows) map.set(r.sid, [...(map.get(r.sid) ?? []), r.oid]);
+      return map;
+    },
+    count: (sql) => db.prepare(sql).pluck().get() as number,
+    async stop() {
+      await daemon.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The load generator child process, with a typed message queue. */
+export class Sender {
+  private readonly child: ChildProcess;
+  private readonly inbox: SenderReply[] = [];
+  private waiting: ((m: SenderReply) => void) | undefined;
+
+  constructor() {
+    this.child = fork(fileURLToPath(new URL('./sender.js', import.meta.url)), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.child.on('message', (m: SenderReply) => {
+      if (this.waiting) {
+        const w = this.waiting;
+        this.waiting = undefined;
+        w(m);
+      } else this.inbox.push(m);
+    });
+  }
+
+  send(m: SenderCommand): void {
+    this.child.send(m);
+  }
+
+  /** The next reply, which must be of `type`. */
+  async next<T extends SenderReply['type']>(type: T): Promise<Extract<SenderReply, { type: T }>> {
+    const m =
+      this.inbox.shift() ??
+      (await new Promise<SenderReply>((resolve, reject) => {
+        this.waiting = resolve;
+        this.child.once('exit', (code) => reject(new Error(`sender exited (${code}) while waiting for ${type}`)));
+      }));
+    if (m.type !== type) throw new Error(`sender: expected ${type}, got ${m.type}`);
+    return m as Extract<SenderReply, { type: T }>;
+  }
+
+  /** Runs a load command to its end. */
+  async load(c: Extract<SenderCommand, { type: 'load' }>): Promise<Extract<SenderReply, { type: 'done' }>> {
+    this.send(c);
+    return this.next('done');
+  }
+}
