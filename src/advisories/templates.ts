@@ -139,17 +139,21 @@ function show(v: unknown): string {
  */
 export function renderNodes(nodes: Node[], data: object, mode: TemplateMode, name: string): string {
   const out: string[] = [];
+  // The column where the next output starts, kept as output is appended (text mode indents
+  // continuation lines of a value to it); recomputing it from the whole output was quadratic.
+  let column = 0;
+  const emit = (s: string): void => {
+    out.push(s);
+    const nl = s.lastIndexOf('\n');
+    column = nl < 0 ? column + s.length : s.length - nl - 1;
+  };
   const walk = (list: Node[], scopes: Scope): void => {
     for (const n of list) {
-      if (n.t === 'text') out.push(n.v);
+      if (n.t === 'text') emit(n.v);
       else if (n.t === 'var') {
         const s = show(lookup(scopes, n.path, name));
-        if (mode === 'html') out.push(escapeHtml(s));
-        else {
-          const sofar = out.join('');
-          const col = sofar.length - (sofar.lastIndexOf('\n') + 1);
-          out.push(stripControls(s).replace(/\n(?!\n|$)/g, `\n${' '.repeat(col)}`));
-        }
+        if (mode === 'html') emit(escapeHtml(s));
+        else emit(stripControls(s).replace(/\n(?!\n|$)/g, `\n${' '.repeat(column)}`));
       } else {
         const v = lookup(scopes, n.path, name);
         if (n.kind === 'each') {

@@ -9,12 +9,18 @@ export interface DigestFacts {
 }
 
 const DAY = 86_400_000;
+/** A digest is read by a person: beyond this many reminders it names how many more there are. */
+export const DIGEST_MAX_ITEMS = 200;
+const MAX_CASES_PER_KEY = 10;
+
+const caseNames = (ids: string[]): string => (ids.length <= MAX_CASES_PER_KEY ? ids.join(', ') : `${ids.slice(0, MAX_CASES_PER_KEY).join(', ')} and ${ids.length - MAX_CASES_PER_KEY} more`);
 const open = (s: string): boolean => !['published', 'closed', 'rejected', 'duplicate'].includes(s);
 
 /**
  * The reminders of a coordinator's daily digest: untriaged cases, embargoes ending soon, cases
  * without an embargo, embargoes beyond the policy, failed deliveries and notices, keys expiring
- * within 30 days or expired. Empty when nothing needs attention. Pure.
+ * within 30 days or expired. Empty when nothing needs attention; at most DIGEST_MAX_ITEMS
+ * reminders, the last of them saying how many were left out. Pure.
  */
 export function digestItems(f: DigestFacts): string[] {
   const items: string[] = [];
@@ -29,8 +35,10 @@ export function digestItems(f: DigestFacts): string[] {
   }
   for (const d of f.failedDeliveries) items.push(`${d.caseId ?? '(no case)'}: ${d.kind} to ${d.rcpt} failed`);
   for (const k of f.keys) {
-    if (k.problem) items.push(`key of ${k.email} (${k.caseIds.join(', ')}): ${k.problem}`);
-    else if (k.expiresAt && k.expiresAt.getTime() - t <= 30 * DAY) items.push(`key of ${k.email} (${k.caseIds.join(', ')}) expires ${formatUtc(k.expiresAt)}`);
+    if (k.problem) items.push(`key of ${k.email} (${caseNames(k.caseIds)}): ${k.problem}`);
+    else if (k.expiresAt && k.expiresAt.getTime() - t <= 30 * DAY) items.push(`key of ${k.email} (${caseNames(k.caseIds)}) expires ${formatUtc(k.expiresAt)}`);
   }
-  return items;
+  if (items.length <= DIGEST_MAX_ITEMS) return items;
+  const shown = items.slice(0, DIGEST_MAX_ITEMS - 1);
+  return [...shown, `... and ${items.length - shown.length} more reminders (vmtd case list shows every case)`];
 }

@@ -105,6 +105,8 @@ t.test('template engine: escaping, loops, conditionals, errors', async (t) => {
   t.equal(html, '<p title="&lt;&quot;&amp;&#39;&gt;">&lt;&quot;&amp;&#39;&gt;</p>[1,][2]Y');
   const text = renderNodes(compileTemplate('{{#each xs}}\n- {{this}}\n{{/each}}\nend', 't.txt'), { xs: ['a\nb', 'c'] }, 'text', 't.txt');
   t.equal(text, '- a\n  b\n- c\nend', 'standalone block lines vanish; multi-line values keep a hanging indent');
+  const twice = renderNodes(compileTemplate('> {{a}} x {{b}}', 't.txt'), { a: '1\n22', b: 'p\nq' }, 'text', 't.txt');
+  t.equal(twice, '> 1\n  22 x p\n       q', 'the indent follows the column where each value starts, after earlier multi-line values');
   t.throws(() => renderNodes(compileTemplate('{{tilte}}', 'typo.txt'), { title: 'x' }, 'text', 'typo.txt'), TemplateError, 'unknown name is an error');
   t.throws(() => compileTemplate('{{#each xs}}', 'open.txt'), /never closed/);
   t.throws(() => compileTemplate('{{{raw}}}', 'raw.html'), /not a tag/, 'no triple-stash raw output exists');

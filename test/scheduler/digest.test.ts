@@ -1,0 +1,37 @@
+// The digest's reminders are pure facts → lines; a team with thousands of open cases gets a
+// readable digest, not one line per case.
+import t from 'tap';
+import { DIGEST_MAX_ITEMS, digestItems } from '../../src/scheduler/digest.js';
+
+const now = new Date('2026-03-10T09:00:00Z');
+const daysAgo = (d: number): Date => new Date(now.getTime() - d * 86_400_000);
+
+t.test('each kind of reminder, in order', async (t) => {
+  const items = digestItems({
+    now,
+    maxEmbargoDays: 90,
+    cases: [
+      { id: 'VMT-2026-0001', state: 'new', createdAt: daysAgo(3), embargo: null },
+      { id: 'VMT-2026-0002', state: 'accepted', createdAt: daysAgo(20), embargo: new Date('2026-03-12T00:00:00Z') },
+      { id: 'VMT-2026-0003', state: 'published', createdAt: daysAgo(200), embargo: null },
+    ],
+    failedDeliveries: [{ caseId: 'VMT-2026-0002', rcpt: 'x@example.net', kind: 'relay' }],
+    keys: [{ email: 'bob@example.org', caseIds: ['VMT-2026-0001'], problem: 'expired', expiresAt: null }],
+  });
+  t.same(items, [
+    'VMT-2026-0001: still new after 3 days: triage it',
+    'VMT-2026-0002: embargo ends 2026-03-12 00:00 UTC',
+    'VMT-2026-0002: relay to x@example.net failed',
+    'key of bob@example.org (VMT-2026-0001): expired',
+  ]);
+});
+
+t.test('thousands of cases: at most DIGEST_MAX_ITEMS lines, the last one counting the rest', async (t) => {
+  const cases = Array.from({ length: 5000 }, (_, i) => ({ id: `VMT-2026-${String(i).padStart(4, '0')}`, state: 'new', createdAt: daysAgo(5), embargo: null }));
+  const ids = cases.map((c) => c.id);
+  const items = digestItems({ now, maxEmbargoDays: 90, cases, failedDeliveries: [], keys: [{ email: 'bob@example.org', caseIds: ids, problem: 'no key', expiresAt: null }] });
+  t.equal(items.length, DIGEST_MAX_ITEMS);
+  t.equal(items.at(-1), `... and ${5001 - (DIGEST_MAX_ITEMS - 1)} more reminders (vmtd case list shows every case)`);
+  const keyLine = digestItems({ now, maxEmbargoDays: 90, cases: [], failedDeliveries: [], keys: [{ email: 'bob@example.org', caseIds: ids, problem: 'no key', expiresAt: null }] });
+  t.match(keyLine[0], /^key of bob@example\.org \(VMT-2026-0000, .*VMT-2026-0009 and 4990 more\): no key$/);
+});
