@@ -129,7 +129,7 @@ export async function planner(keys: KeyCache): Promise<ScenarioResult> {
     due = (await runPlanner(engine.ctx)).due;
     passes.push(performance.now() - t);
   }
-  // The digest pass renders one mail listing every reminder: slow at this size (see the report); skipped in a quick run.
+  // The digest pass renders one mail per coordinator listing the reminders (at most 200).
   let digestMs = NaN;
   let digestSent = 0;
   if (!quick) {

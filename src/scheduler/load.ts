@@ -55,24 +55,35 @@ export function announcements(db: Db): Announced[] {
  * embargo or stakeholder are cancelled.
  */
 export function syncPlannedNotices(db: Db, cases: PlanCase[], stakeholders: Config['stakeholders']): void {
+  // Most passes change nothing: compare with what is stored and write only the differences, so a
+  // steady pass takes no write lock.
+  type Stored = { key: string; embargo: string | null; due_at: string | null; state: string };
+  const rows = db.prepare("SELECT key, embargo, due_at, state FROM notices WHERE kind = 'pre-disclosure' AND state IN ('planned', 'cancelled')").all() as Stored[];
+  const stored = new Map(rows.map((r) => [r.key, r]));
+  const writes: Array<[key: string, caseId: string, stakeholder: string, embargo: string, due: string]> = [];
+  const wanted = new Set<string>();
+  for (const c of cases) {
+    if (!c.embargo || c.leakedAt || c.state === 'published') continue;
+    for (const sid of c.stakeholders) {
+      const s = stakeholders.find((x) => x.id === sid);
+      if (!s) continue;
+      const key = `pre:${c.id}:${sid}`;
+      wanted.add(key);
+      const embargo = isoMinute(c.embargo);
+      const due = noticeDue(c.embargo, s.noticeDays).toISOString();
+      const row = stored.get(key);
+      if (!row || row.state !== 'planned' || row.embargo !== embargo || row.due_at !== due) writes.push([key, c.id, sid, embargo, due]);
+    }
+  }
+  const cancels = rows.filter((r) => r.state === 'planned' && !wanted.has(r.key)).map((r) => r.key);
+  if (writes.length === 0 && cancels.length === 0) return;
   const upsert = db.prepare(
     `INSERT INTO notices (key, case_id, kind, stakeholder, embargo, due_at, state) VALUES (?, ?, 'pre-disclosure', ?, ?, ?, 'planned')
      ON CONFLICT(key) DO UPDATE SET embargo = excluded.embargo, due_at = excluded.due_at, state = 'planned' WHERE notices.state IN ('planned', 'cancelled')`,
   );
-  const wanted = new Set<string>();
+  const cancel = db.prepare("UPDATE notices SET state = 'cancelled' WHERE key = ? AND state = 'planned'");
   db.transaction(() => {
-    for (const c of cases) {
-      if (!c.embargo || c.leakedAt || c.state === 'published') continue;
-      for (const sid of c.stakeholders) {
-        const s = stakeholders.find((x) => x.id === sid);
-        if (!s) continue;
-        const key = `pre:${c.id}:${sid}`;
-        wanted.add(key);
-        upsert.run(key, c.id, sid, isoMinute(c.embargo), noticeDue(c.embargo, s.noticeDays).toISOString());
-      }
-    }
-    for (const r of db.prepare("SELECT key FROM notices WHERE state = 'planned' AND kind = 'pre-disclosure'").all() as Array<{ key: string }>) {
-      if (!wanted.has(r.key)) db.prepare("UPDATE notices SET state = 'cancelled' WHERE key = ?").run(r.key);
-    }
+    for (const w of writes) upsert.run(...w);
+    for (const key of cancels) cancel.run(key);
   })();
 }
