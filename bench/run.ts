@@ -18,7 +18,7 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 function runScenario(name: string): Promise<ScenarioResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(new URL('./scenario.js', import.meta.url)), [name], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(fileURLToPath(new URL('./scenario.js', import.meta.url)), [name], { execArgv: ['--expose-gc', ...(process.env.VMTD_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.VMTD_BENCH_PROF] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let result: ScenarioResult | undefined;
     child.on('message', (m: ScenarioResult) => (result = m));
     child.on('exit', (code) => (result && code === 0 ? resolve(result) : reject(new Error(`scenario ${name} exited with ${code}`))));

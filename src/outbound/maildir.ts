@@ -13,14 +13,16 @@ export function maildirTransport(dir: string): Transport {
   for (const sub of ['tmp', 'new', 'cur']) mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
   let seq = 0;
   return {
-    async deliver(envelope, raw) {
+    async deliver(envelope, pieces) {
       try {
         const name = `${Date.now()}.P${process.pid}Q${++seq}R${randomBytes(6).toString('hex')}.${hostname().replace(/[/:]/g, '_')}`;
         const tmp = join(dir, 'tmp', name);
         // Asynchronous I/O: a large mail's write and fsync must not stall the event loop.
         const fh = await open(tmp, 'wx', 0o600);
         try {
-          await fh.writeFile(Buffer.concat([Buffer.from(`Return-Path: <${envelope.from}>\r\nDelivered-To: ${envelope.to}\r\n`), raw]));
+          for (const piece of [Buffer.from(`Return-Path: <${envelope.from}>\r\nDelivered-To: ${envelope.to}\r\n`), ...pieces]) {
+            for (let at = 0; at < piece.length; ) at += (await fh.write(piece, at, piece.length - at)).bytesWritten;
+          }
           await fh.sync();
         } finally {
           await fh.close();

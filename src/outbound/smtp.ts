@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import nodemailer from 'nodemailer';
 import type { Config } from '../config/types.js';
 import type { Transport } from './transport.js';
@@ -17,9 +18,9 @@ export function smtpTransport(c: Config['delivery']['smtp']): Transport {
     socketTimeout: 120_000,
   });
   return {
-    async deliver(envelope, raw) {
+    async deliver(envelope, pieces) {
       try {
-        await transporter.sendMail({ envelope: { from: envelope.from, to: [envelope.to] }, raw });
+        await transporter.sendMail({ envelope: { from: envelope.from, to: [envelope.to] }, raw: pieces.length === 1 ? pieces[0] : Readable.from(pieces, { objectMode: false }) });
         return { ok: true };
       } catch (err) {
         const e = err as { responseCode?: number; message?: string; code?: string };

@@ -7,8 +7,8 @@ export interface DeliveryEnvelope {
 /** The result of handing one mail to the next hop: delivered, or why not and whether to retry. */
 export type DeliveryResult = { ok: true } | { ok: false; permanent: boolean; error: string };
 
-/** Something that delivers a composed mail (SMTP smart host, or a maildir). */
+/** Something that delivers a composed mail, given as pieces in order (SMTP smart host, or a maildir). */
 export interface Transport {
-  deliver(envelope: DeliveryEnvelope, raw: Buffer): Promise<DeliveryResult>;
+  deliver(envelope: DeliveryEnvelope, pieces: Buffer[]): Promise<DeliveryResult>;
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { SerialRunner } from '../serial.js';
 import type { Vmtd } from '../context.js';
 import { bounceAddress } from '../mail/addresses.js';
 import { addEvent } from '../store/events.js';
-import { claimDue, enqueue, markFailed, markRetry, markSent, outboxFacts, recoverInFlight, type OutboxRow } from '../store/outbox.js';
+import { claimDue, enqueue, markFailed, markRetry, markSent, outboxFacts, payloadData, recoverInFlight, type OutboxRow } from '../store/outbox.js';
 import { nextAttempt, pastHorizon } from './backoff.js';
 import { materialize } from './materialize.js';
 import { lettersToCoordinators } from './letters.js';
@@ -46,9 +46,18 @@ export class OutboxWorker {
     }
   }
 
+  // The copies of one relay are queued together: the last payload read serves them all, instead of
+  // reading tens of megabytes from the database once per member.
+  private lastPayload: { id: number; data: Buffer } | null = null;
+
+  private payload(id: number): Buffer {
+    if (this.lastPayload?.id !== id) this.lastPayload = { id, data: payloadData(this.ctx.db, id) };
+    return this.lastPayload.data;
+  }
+
   private async deliver(row: OutboxRow): Promise<void> {
     const ctx = this.ctx;
-    const result = await this.transport.deliver({ from: bounceAddress(ctx.config.instance, row.id), to: row.rcpt }, materialize(ctx.db, row));
+    const result = await this.transport.deliver({ from: bounceAddress(ctx.config.instance, row.id), to: row.rcpt }, await materialize(row, (id) => this.payload(id)));
     const now = ctx.clock();
     if (result.ok) {
       markSent(ctx.db, row.id, iso(now));

@@ -1,3 +1,4 @@
+import { setImmediate } from 'node:timers/promises';
 import * as openpgp from 'openpgp';
 import { gpgCompatible } from './keys.js';
 
@@ -58,28 +59,36 @@ export async function keyPacketFor(shared: SharedCiphertext, recipient: openpgp.
   return openpgp.encryptSessionKey({ ...shared.sessionKey, encryptionKeys: recipient, date, format: 'binary', config: gpgCompatible });
 }
 
-/** A recipient's armored message (lines end with `eol`): their key packet, then the shared encrypted data. */
-export function armorCopy(keyPacket: Uint8Array, encryptedData: Uint8Array, eol = '\n'): Buffer {
-  return armorMessage(Buffer.concat([keyPacket, encryptedData]), eol);
+/**
+ * A recipient's armored message (lines end with `eol`): their key packet, then the shared encrypted
+ * data, as pieces of about 1 MiB. Armoring yields to the event loop between pieces, so a copy of a
+ * 25 MB report never stalls other connections, and no piece is a copy of the whole message.
+ */
+export async function armorCopy(keyPacket: Uint8Array, encryptedData: Uint8Array, eol = '\n'): Promise<Buffer[]> {
+  const pieces: Buffer[] = [Buffer.from(`-----BEGIN PGP MESSAGE-----${eol}${eol}`)];
+  // Blocks of whole 48-byte lines (64 base64 characters each), so each block armors on its own.
+  const block = 48 * 16_384;
+  const firstLength = Math.max(block, Math.ceil(keyPacket.length / 48) * 48) - keyPacket.length;
+  pieces.push(armorLines(Buffer.concat([keyPacket, encryptedData.subarray(0, firstLength)]), eol));
+  for (let at = firstLength; at < encryptedData.length; at += block) {
+    await setImmediate();
+    pieces.push(armorLines(encryptedData.subarray(at, at + block), eol));
+  }
+  pieces.push(Buffer.from(`-----END PGP MESSAGE-----${eol}`));
+  return pieces;
 }
 
-/**
- * ASCII armor (RFC 4880 6.2) built with native base64 and buffer copies, since relays of large
- * reports are armored at delivery time on the event loop. The optional CRC-24 line is omitted.
- */
-function armorMessage(bytes: Buffer, eol: string): Buffer {
-  const b64 = Buffer.from(bytes.toString('base64'), 'latin1');
-  const head = Buffer.from(`-----BEGIN PGP MESSAGE-----${eol}${eol}`);
-  const tail = Buffer.from(`-----END PGP MESSAGE-----${eol}`);
+/** Base64 of `bytes` in lines of 64 characters, each followed by `eol` (RFC 4880 6.2; the optional CRC-24 line is omitted). */
+function armorLines(bytes: Uint8Array, eol: string): Buffer {
+  const b64 = Buffer.from(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64'), 'latin1');
   const nl = Buffer.from(eol);
   const lines = Math.ceil(b64.length / 64);
-  const out = Buffer.allocUnsafe(head.length + b64.length + lines * nl.length + tail.length);
-  let o = head.copy(out, 0);
+  const out = Buffer.allocUnsafe(b64.length + lines * nl.length);
+  let o = 0;
   for (let i = 0; i < b64.length; i += 64) {
     o += b64.copy(out, o, i, Math.min(i + 64, b64.length));
     o += nl.copy(out, o);
   }
-  tail.copy(out, o);
   return out;
 }
 
