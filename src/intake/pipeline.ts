@@ -1,4 +1,4 @@
-import type { Vmtd } from '../context.js';
+import { dataFiles, type Vmtd } from '../context.js';
 import { countSpoolAttempt, pendingSpoolIds, quarantineSpool, spoolRow } from '../store/spool.js';
 import { iso } from '../clock.js';
 import { SerialRunner } from '../serial.js';
@@ -41,7 +41,7 @@ export class Pipeline {
       if (ids.length === 0) return;
       for (const id of ids) {
         if (this.runner.isStopped) return;
-        const row = spoolRow(this.ctx.db, this.ctx.sealer, id);
+        const row = await spoolRow(this.ctx.db, this.ctx.sealer, dataFiles(this.ctx.config.instance.dataDir).spool, id);
         if (!row) continue;
         try {
           await processSpooled(this.ctx, row);

@@ -1,9 +1,10 @@
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { iso } from '../clock.js';
-import type { Vmtd } from '../context.js';
+import { dataFiles, type Vmtd } from '../context.js';
 import { parseRecipient } from '../mail/addresses.js';
-import { spoolBacklog, spoolMessage } from '../store/spool.js';
+import { spoolBacklog, spoolSealed } from '../store/spool.js';
+import { SpoolReceiver } from '../store/spool-receiver.js';
 
 /** An SMTP reply as smtp-server expects it: an Error carrying the code. */
 function reply(code: number, message: string): Error {
@@ -52,40 +53,41 @@ export async function startSmtpIntake(ctx: Vmtd, onSpooled: (id: number) => void
       callback();
     },
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {
-      const chunks: Buffer[] = [];
-      let bytes = 0;
+      // Sealed chunk by chunk as it arrives; a large message goes to its own file as it arrives.
+      const received = new SpoolReceiver(ctx.sealer, dataFiles(instance.dataDir).spool);
       stream.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
-        if (bytes <= smtp.maxMessageBytes) chunks.push(chunk);
+        if (received.size + chunk.length <= smtp.maxMessageBytes) received.write(chunk);
+        else received.size += chunk.length;
       });
-      stream.on('error', (err: Error) => callback(reply(451, `4.3.0 error reading the message: ${err.message}`)));
-      stream.on('end', () => {
-        if (stream.sizeExceeded || bytes > smtp.maxMessageBytes) {
+      stream.on('error', (err: Error) => {
+        void received.abort();
+        callback(reply(451, `4.3.0 error reading the message: ${err.message}`));
+      });
+      stream.on('end', () => void commit());
+      const commit = async (): Promise<void> => {
+        if (stream.sizeExceeded || received.size > smtp.maxMessageBytes) {
+          await received.abort();
           return callback(reply(552, `5.3.4 message exceeds the maximum size of ${smtp.maxMessageBytes} bytes`));
         }
-        if (closing) return callback(reply(421, '4.3.2 shutting down, message not accepted; try again later'));
+        if (closing) {
+          await received.abort();
+          return callback(reply(421, '4.3.2 shutting down, message not accepted; try again later'));
+        }
         try {
+          const sealed = await received.finish();
           const env = session.envelope;
-          const id = spoolMessage(
-            ctx.db,
-            ctx.sealer,
-            Buffer.concat(chunks),
-            {
-              mailFrom: env.mailFrom ? env.mailFrom.address : '',
-              rcptTo: env.rcptTo.map((r) => r.address),
-              via: 'smtp',
-            },
-            iso(ctx.clock()),
-          );
+          const envelope = { mailFrom: env.mailFrom ? env.mailFrom.address : '', rcptTo: env.rcptTo.map((r) => r.address), via: 'smtp' as const };
+          const id = spoolSealed(ctx.db, sealed, received.size, envelope, iso(ctx.clock()));
           callback(null, `2.0.0 queued as ${id}`);
           onSpooled(id);
         } catch (err) {
+          await received.abort();
           const code = (err as { code?: string }).code ?? '';
           ctx.log.error({ err: code || (err as Error).message }, 'spool write failed');
           if (code === 'SQLITE_FULL' || code === 'ENOSPC') return callback(reply(452, '4.3.1 insufficient system storage, try again later'));
           callback(reply(451, '4.3.0 temporary local problem, try again later'));
         }
-      });
+      };
     },
   });
   server.on('error', (err) => ctx.log.error({ err: err.message }, 'smtp server error'));

@@ -172,4 +172,7 @@ export const migrations: string[] = [
     PRIMARY KEY (account, uidvalidity, uid)
   );
   `,
+  /* 6: large messages are spooled sealed in a file of their own (data/spool/), named here */ `
+  ALTER TABLE spool ADD COLUMN raw_file TEXT;
+  `,
 ];

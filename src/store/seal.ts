@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { setImmediate } from 'node:timers/promises';
 
 /**
  * Seals data at rest with AES-256-GCM under a data key kept in its own file, outside the database:
@@ -8,7 +9,21 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 export interface Sealer {
   seal(plain: Buffer | string): Buffer;
   open(sealed: Buffer): Buffer;
+  /** Seals data arriving in chunks; the result, head + chunks in order, is what `seal` would give. */
+  sealing(): Sealing;
+  /** Opens a large sealed blob in slices, yielding to the event loop between them. */
+  openSlowly(sealed: Buffer): Promise<Buffer>;
 }
+
+/** A seal in progress: `update` returns each chunk's sealed bytes, `finish` the head that goes first. */
+export interface Sealing {
+  update(chunk: Buffer): Buffer;
+  finish(): Buffer;
+}
+
+/** Sealed blobs start with this many bytes (version, IV, GCM tag) before the encrypted data. */
+export const SEALED_HEAD_BYTES = 29;
+const SLICE = 1 << 20;
 
 const VERSION = 1;
 
@@ -26,10 +41,32 @@ export function loadOrCreateDataKey(file: string): Buffer {
 export function sealerFor(key: Buffer): Sealer {
   return {
     seal(plain) {
+      const sealing = this.sealing();
+      const body = sealing.update(typeof plain === 'string' ? Buffer.from(plain) : plain);
+      return Buffer.concat([sealing.finish(), body]);
+    },
+    sealing() {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, iv);
-      const body = Buffer.concat([cipher.update(typeof plain === 'string' ? Buffer.from(plain) : plain), cipher.final()]);
-      return Buffer.concat([Buffer.from([VERSION]), iv, cipher.getAuthTag(), body]);
+      return {
+        update: (chunk) => cipher.update(chunk),
+        finish: () => {
+          cipher.final();
+          return Buffer.concat([Buffer.from([VERSION]), iv, cipher.getAuthTag()]);
+        },
+      };
+    },
+    async openSlowly(sealed) {
+      if (sealed[0] !== VERSION) throw new Error('sealed blob has an unknown version');
+      const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(1, 13));
+      decipher.setAuthTag(sealed.subarray(13, SEALED_HEAD_BYTES));
+      const out = Buffer.allocUnsafe(sealed.length - SEALED_HEAD_BYTES);
+      for (let at = SEALED_HEAD_BYTES; at < sealed.length; at += SLICE) {
+        decipher.update(sealed.subarray(at, at + SLICE)).copy(out, at - SEALED_HEAD_BYTES);
+        await setImmediate();
+      }
+      decipher.final();
+      return out;
     },
     open(sealed) {
       if (sealed[0] !== VERSION) throw new Error('sealed blob has an unknown version');

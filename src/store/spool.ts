@@ -1,5 +1,9 @@
+import { readdirSync, unlinkSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Db } from './db.js';
 import type { Sealer } from './seal.js';
+import type { SealedRaw } from './spool-receiver.js';
 
 export interface Envelope {
   mailFrom: string;
@@ -22,10 +26,30 @@ export type SpoolOutcome = 'report' | 'case-message' | 'command' | 'bounce' | 'j
  * or power loss (WAL + synchronous=FULL): only then may the sender be told 250.
  */
 export function spoolMessage(db: Db, sealer: Sealer, raw: Buffer, envelope: Envelope, at: string): number {
+  return spoolSealed(db, { sealed: sealer.seal(raw), file: null }, raw.length, envelope, at);
+}
+
+/**
+ * Commits one message received and sealed by a SpoolReceiver (whose file, if any, is already
+ * durable). When this returns, the message survives a crash: only then may the sender be told 250.
+ */
+export function spoolSealed(db: Db, raw: SealedRaw, size: number, envelope: Envelope, at: string): number {
   const info = db
-    .prepare('INSERT INTO spool (received_at, via, mail_from, rcpt_to, size, raw_sealed) VALUES (?, ?, ?, ?, ?, ?)')
-    .run(at, envelope.via, envelope.mailFrom, JSON.stringify(envelope.rcptTo), raw.length, sealer.seal(raw));
+    .prepare('INSERT INTO spool (received_at, via, mail_from, rcpt_to, size, raw_sealed, raw_file) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .run(at, envelope.via, envelope.mailFrom, JSON.stringify(envelope.rcptTo), size, raw.sealed ?? Buffer.alloc(0), raw.file);
   return Number(info.lastInsertRowid);
+}
+
+/**
+ * Removes files of the spool directory that no spool row names: what a crash left between
+ * writing a large message and committing its row (its sender was never told 250). Call before
+ * accepting mail.
+ */
+export function removeOrphanSpoolFiles(db: Db, dir: string): string[] {
+  const named = new Set((db.prepare('SELECT raw_file FROM spool WHERE raw_file IS NOT NULL').all() as Array<{ raw_file: string }>).map((r) => r.raw_file));
+  const orphans = readdirSync(dir).filter((f) => f.endsWith('.sealed') && !named.has(f));
+  for (const f of orphans) unlinkSync(join(dir, f));
+  return orphans;
 }
 
 interface RawRow {
@@ -35,6 +59,7 @@ interface RawRow {
   mail_from: string;
   rcpt_to: string;
   raw_sealed: Buffer;
+  raw_file: string | null;
   attempts: number;
 }
 
@@ -43,15 +68,19 @@ export function pendingSpoolIds(db: Db, limit = 100): number[] {
   return (db.prepare("SELECT id FROM spool WHERE state = 'pending' ORDER BY id LIMIT ?").all(limit) as Array<{ id: number }>).map((r) => r.id);
 }
 
-/** One spooled message, unsealed (one at a time: a message may be tens of megabytes). */
-export function spoolRow(db: Db, sealer: Sealer, id: number): SpoolRow | undefined {
-  const r = db.prepare('SELECT id, received_at, via, mail_from, rcpt_to, raw_sealed, attempts FROM spool WHERE id = ?').get(id) as RawRow | undefined;
+/**
+ * One spooled message, unsealed (one at a time: a message may be tens of megabytes; a large one is
+ * read from `spoolDir` and opened without stalling the event loop).
+ */
+export async function spoolRow(db: Db, sealer: Sealer, spoolDir: string, id: number): Promise<SpoolRow | undefined> {
+  const r = db.prepare('SELECT id, received_at, via, mail_from, rcpt_to, raw_sealed, raw_file, attempts FROM spool WHERE id = ?').get(id) as RawRow | undefined;
   if (!r) return undefined;
+  const raw = r.raw_file ? await sealer.openSlowly(await readFile(join(spoolDir, r.raw_file))) : sealer.open(r.raw_sealed);
   return {
     id: r.id,
     receivedAt: r.received_at,
     envelope: { mailFrom: r.mail_from, rcptTo: JSON.parse(r.rcpt_to) as string[], via: r.via },
-    raw: sealer.open(r.raw_sealed),
+    raw,
     attempts: r.attempts,
   };
 }

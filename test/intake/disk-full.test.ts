@@ -2,7 +2,7 @@
 // mail is accepted again once there is room.
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { plainMail } from '../helpers/mails.js';
@@ -34,6 +34,9 @@ t.test('SQLITE_FULL on the spool answers 452 and loses nothing', { skip: root ? 
   t.equal(r.code, 452, 'insufficient storage: the sender retries later');
   const n = (v.daemon.ctx.db.prepare('SELECT COUNT(*) AS n FROM spool').get() as { n: number }).n;
   t.equal(n, 0, 'nothing half-written');
+  const large = plainMail({ from: 'a@b.example', to: 'security@example.org', subject: 'full and large' }, 'x'.repeat(2_000_000));
+  t.equal((await v.send(large, { from: 'a@b.example', to: ['security@example.org'] })).code, 452, 'a large message (spooled to its own file) too');
+  t.same(readdirSync(join(dir, 'data', 'spool')), [], 'and its partial file is removed');
   unlinkSync(filler);
   writeFileSync(join(dir, '.ok'), '');
   const again = await v.send(big, { from: 'a@b.example', to: ['security@example.org'] });

@@ -1,7 +1,8 @@
 // An acknowledged message is durable: kill -9 right after the 250 loses nothing.
 import t from 'tap';
 import { Socket } from 'node:net';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { childConfig, eventually, exited, freePort, serve, vmtd } from '../helpers/child.js';
 import { plainMail } from '../helpers/mails.js';
 
@@ -61,5 +62,32 @@ t.test('a message acknowledged with 250 survives kill -9 and becomes a case afte
   t.equal(cases.length, 1, 'exactly one case: nothing lost, nothing doubled');
   second.kill('SIGTERM');
   t.equal(await exited(second), 0, 'SIGTERM stops the daemon cleanly with exit 0');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+t.test('a large message (its own spool file) acknowledged with 250 survives kill -9; files of unacknowledged ones are removed', async (t) => {
+  const port = await freePort();
+  const { dir, file } = childConfig(port);
+  const first = await serve(file);
+  const raw = plainMail({ from: 'rita@reporter.example', to: 'security@example.org', subject: 'durable and large' }, 'y'.repeat(3_000_000));
+  const reply = await sendRaw(port, raw, () => first.kill('SIGKILL'));
+  t.match(reply, /^250 /);
+  t.equal(await exited(first), 'SIGKILL');
+  const spoolDir = join(dir, 'data', 'spool');
+  const kept = readdirSync(spoolDir);
+  t.equal(kept.length, 1, 'the acknowledged message is in its file');
+  // What a crash in the middle of a transfer leaves behind: a file no spool row names.
+  writeFileSync(join(spoolDir, '1-0000000000000000.sealed'), 'partial');
+
+  const second = await serve(file);
+  const cases = await eventually(() => {
+    const r = vmtd(['case', 'list', '--json', '--config', file]);
+    const list = JSON.parse(r.stdout) as Array<{ id: string }>;
+    return list.length > 0 ? list : undefined;
+  });
+  t.equal(cases.length, 1, 'exactly one case');
+  t.same(readdirSync(spoolDir), kept, 'the unacknowledged partial file was removed, the acknowledged one kept');
+  second.kill('SIGTERM');
+  t.equal(await exited(second), 0);
   rmSync(dir, { recursive: true, force: true });
 });

@@ -1,5 +1,7 @@
 // Issue 2: an encrypted report becomes a case and the reporter gets a signed (encrypted) answer.
 import t from 'tap';
+import { randomBytes } from 'node:crypto';
+import { simpleParser } from 'mailparser';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pubKey, type Gpg } from '../helpers/gpg.js';
@@ -166,6 +168,34 @@ t.test('mail to a key that is not the team key is quarantined, not decrypted', a
   await v.settle();
   const q = v.daemon.ctx.db.prepare("SELECT reason FROM spool WHERE state = 'quarantined' ORDER BY id DESC LIMIT 1").get() as { reason: string };
   t.match(q.reason, 'not the team key');
+});
+
+t.test('a report over 1 MiB is spooled sealed in a file of its own (0600), opens a case, and reaches the members whole', async (t) => {
+  const before = cases().length;
+  v.take();
+  const attachment = Buffer.concat([Buffer.from(`${SECRET}\n`), randomBytes(1_500_000)]);
+  const entity = withAttachment(`report with a large trace: ${SECRET}`, 'trace.bin', 'application/octet-stream', attachment);
+  const raw = pgpMime({ from: 'rita@reporter.example', to: 'security@example.org', subject: 'large' }, rita.encrypt(entity, [teamFpr]));
+  t.equal((await v.send(raw, { from: 'rita@reporter.example', to: ['security@example.org'] })).code, 250);
+  await v.settle();
+  t.equal(cases().length, before + 1, 'a case was opened');
+  const row = v.daemon.ctx.db.prepare('SELECT raw_file, length(raw_sealed) AS inline FROM spool ORDER BY id DESC LIMIT 1').get() as { raw_file: string | null; inline: number };
+  t.ok(row.raw_file, 'the spool row names a file');
+  t.equal(row.inline, 0, 'and holds no copy itself');
+  t.equal(statSync(join(v.dir, 'data', 'spool', row.raw_file!)).mode & 0o777, 0o600, 'the spool file is 0600');
+  const relay = v.take().find((d) => d.to === 'alice@example.org' && /encrypted message/.test(d.subject));
+  t.ok(relay, 'the coordinator got the relay');
+  const plain = v.gpg('alice').decrypt(encryptedPayload(relay!.raw)).stdout;
+  const parsed = await simpleParser(plain);
+  const relayed = parsed.attachments.find((a) => a.filename === 'trace.bin');
+  t.ok(relayed?.content.equals(attachment), 'the attachment is relayed byte for byte');
+
+  // A report sent without encryption is sealed on its way to disk too (the walk below checks all files).
+  const plainRaw = plainMail({ from: 'rita@reporter.example', to: 'security@example.org', subject: 'large, in clear' }, `${SECRET}\n${'x'.repeat(1_200_000)}`);
+  t.equal((await v.send(plainRaw, { from: 'rita@reporter.example', to: ['security@example.org'] })).code, 250);
+  await v.settle();
+  const file = (v.daemon.ctx.db.prepare('SELECT raw_file FROM spool ORDER BY id DESC LIMIT 1').get() as { raw_file: string | null }).raw_file;
+  t.ok(file && !readFileSync(join(v.dir, 'data', 'spool', file)).includes(SECRET), 'its spool file does not hold the text in clear');
 });
 
 t.test('no plaintext of an encrypted report anywhere under the data directory', async (t) => {
