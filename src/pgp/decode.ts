@@ -1,5 +1,6 @@
 import * as openpgp from 'openpgp';
 import { childrenOf, decodedBody, header, MimeLimitError, mimeLimits, parseEntity, splitMultipart, textOf, toCrlf, type Entity } from '../mail/entity.js';
+import { dearmor } from './dearmor.js';
 import { judgeSignatures, readConfig, unsigned, verifyCleartext, verifyDetached, type SignatureCheck } from './verify.js';
 
 /** How the message was protected on the wire. */
@@ -38,7 +39,7 @@ class DecodeFailure extends Error {}
 async function decryptArmored(armored: string, keys: DecodeKeys): Promise<{ data: Uint8Array; check: SignatureCheck }> {
   let message: openpgp.Message<Uint8Array>;
   try {
-    message = await openpgp.readMessage({ armoredMessage: armored, config: readConfig });
+    message = await openpgp.readMessage({ binaryMessage: dearmor(armored), config: readConfig });
   } catch (err) {
     throw new DecodeFailure(`broken OpenPGP armor or packets (${brief(err)})`);
   }
@@ -87,8 +88,12 @@ function encryptedPayload(entity: Entity): string | undefined {
   if (!parts) return undefined;
   const control = parts.findIndex(isPgpEncryptedControl);
   if (entity.type !== 'multipart/encrypted' && control < 0) return undefined;
-  const payload = parts.find((p, i) => i !== control && ARMOR_MESSAGE.test(decodedBody(p).toString('latin1')));
-  return payload ? ARMOR_MESSAGE.exec(decodedBody(payload).toString('latin1'))![0] : undefined;
+  for (const [i, p] of parts.entries()) {
+    if (i === control) continue;
+    const armored = ARMOR_MESSAGE.exec(decodedBody(p).toString('latin1'));
+    if (armored) return armored[0];
+  }
+  return undefined;
 }
 
 function plainEntity(text: string): Buffer {
