@@ -1,3 +1,5 @@
+import { setImmediate } from 'node:timers/promises';
+import { ReadableStream } from 'node:stream/web';
 import * as openpgp from 'openpgp';
 import { childrenOf, decodedBody, header, MimeLimitError, mimeLimits, parseEntity, splitMultipart, textOf, toCrlf, type Entity } from '../mail/entity.js';
 import { dearmor } from './dearmor.js';
@@ -37,9 +39,9 @@ const ARMOR_SIGNED = /-----BEGIN PGP SIGNED MESSAGE-----[\s\S]*?-----END PGP SIG
 class DecodeFailure extends Error {}
 
 async function decryptArmored(armored: string, keys: DecodeKeys): Promise<{ data: Uint8Array; check: SignatureCheck }> {
-  let message: openpgp.Message<Uint8Array>;
+  let message: openpgp.Message<ReadableStream<Uint8Array>>;
   try {
-    message = await openpgp.readMessage({ binaryMessage: dearmor(armored), config: readConfig });
+    message = await openpgp.readMessage({ binaryMessage: yieldingStream(dearmor(armored)), config: readConfig });
   } catch (err) {
     throw new DecodeFailure(`broken OpenPGP armor or packets (${brief(err)})`);
   }
@@ -57,10 +59,41 @@ async function decryptArmored(armored: string, keys: DecodeKeys): Promise<{ data
       format: 'binary',
       config: readConfig,
     });
-    return { data: result.data, check: await judgeSignatures(result.signatures, keys.verification) };
+    // With allowUnauthenticatedStream off, OpenPGP.js releases the data only once it is authenticated.
+    const data = await readAll(result.data);
+    return { data, check: await judgeSignatures(result.signatures, keys.verification) };
   } catch (err) {
     throw new DecodeFailure(`cannot decrypt (${brief(err)})`);
   }
+}
+
+const SLICE = 1 << 20;
+
+/**
+ * The bytes as a stream of 1 MiB slices, each handed out in a new event-loop turn: OpenPGP.js then
+ * decrypts a large message slice by slice, and other connections are served in between.
+ */
+function yieldingStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (at > 0) await setImmediate();
+      controller.enqueue(bytes.subarray(at, at + SLICE));
+      at += SLICE;
+      if (at >= bytes.length) controller.close();
+    },
+  });
+}
+
+async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 function brief(err: unknown): string {
