@@ -1,41 +1,71 @@
+import { setImmediate } from 'node:timers/promises';
+
 /** Thrown when a text is not well-formed ASCII armor. */
 export class ArmorError extends Error {
   override name = 'ArmorError';
 }
 
-const BEGIN = '-----BEGIN PGP MESSAGE-----';
-const END = '-----END PGP MESSAGE-----';
+const BEGIN = Buffer.from('-----BEGIN PGP MESSAGE-----');
+const END = Buffer.from('-----END PGP MESSAGE-----');
+const NL = 0x0a;
 const HEADER_LINE = /^[A-Za-z][A-Za-z0-9-]*: /;
 const NOT_BASE64 = /[^A-Za-z0-9+/=\s]/;
 const CHECKSUM_LINE = /(?:^|\n)[ \t]*=[A-Za-z0-9+/]{4}\s*$/;
+const SLICE = 1 << 20;
+
+/** The first armored OpenPGP message in `bytes` (BEGIN line to END line), or undefined. */
+export function findArmor(bytes: Buffer): Buffer | undefined {
+  const begin = bytes.indexOf(BEGIN);
+  const end = begin < 0 ? -1 : bytes.indexOf(END, begin);
+  return end < 0 ? undefined : bytes.subarray(begin, end + END.length);
+}
 
 /**
- * The binary packets of one armored OpenPGP message (RFC 4880 6.2): armor headers and the optional
- * CRC-24 line are skipped, anything but base64 in the body is an ArmorError. Decoded with Node's
- * native base64, because OpenPGP.js's JavaScript unarmoring of a 25 MB report held the event loop
- * for about half a second.
+ * The binary packets of one armored OpenPGP message (RFC 4880 6.2), given as ASCII bytes: armor
+ * headers and the optional CRC-24 line are skipped, anything but base64 in the body is an
+ * ArmorError. Decoded natively in slices of 1 MiB, one per event-loop turn, because OpenPGP.js's
+ * JavaScript unarmoring of a 25 MB report held the event loop for about half a second.
  */
-export function dearmor(armored: string): Uint8Array {
+export async function dearmor(armored: Buffer): Promise<Uint8Array> {
   const begin = armored.indexOf(BEGIN);
-  const end = armored.indexOf(END, begin);
-  if (begin < 0 || end < 0) throw new ArmorError('no complete armored message');
-  let at = armored.indexOf('\n', begin + BEGIN.length) + 1;
+  const end = begin < 0 ? -1 : armored.indexOf(END, begin);
+  if (end < 0) throw new ArmorError('no complete armored message');
+  let at = armored.indexOf(NL, begin + BEGIN.length) + 1;
   if (at === 0 || at > end) throw new ArmorError('armored message without a body');
   for (;;) {
-    const nl = armored.indexOf('\n', at);
-    const line = armored.slice(at, nl < 0 || nl > end ? end : nl).trim();
-    if (HEADER_LINE.test(line) && nl >= 0 && nl < end) at = nl + 1;
+    const nl = armored.indexOf(NL, at);
+    const inside = nl >= 0 && nl < end;
+    const line = armored.toString('latin1', at, inside ? nl : end).trim();
+    if (HEADER_LINE.test(line) && inside) at = nl + 1;
     else {
-      if (line === '' && nl >= 0 && nl < end) at = nl + 1;
+      if (line === '' && inside) at = nl + 1;
       break;
     }
   }
-  let body = armored.slice(at, end);
-  const tailStart = Math.max(0, body.length - 40);
-  const checksum = CHECKSUM_LINE.exec(body.slice(tailStart));
-  if (checksum) body = body.slice(0, tailStart + checksum.index);
-  if (NOT_BASE64.test(body)) throw new ArmorError('armor body is not base64');
-  const data = Buffer.from(body, 'base64');
+  let bodyEnd = end;
+  const tailStart = Math.max(at, end - 40);
+  const checksum = CHECKSUM_LINE.exec(armored.toString('latin1', tailStart, end));
+  if (checksum) bodyEnd = tailStart + checksum.index;
+
+  const out: Buffer[] = [];
+  let carry = '';
+  for (let from = at; from < bodyEnd; ) {
+    let to = Math.min(bodyEnd, from + SLICE);
+    if (to < bodyEnd) {
+      const nl = armored.indexOf(NL, to);
+      to = nl < 0 || nl >= bodyEnd ? bodyEnd : nl + 1;
+    }
+    const text = armored.toString('latin1', from, to);
+    if (NOT_BASE64.test(text)) throw new ArmorError('armor body is not base64');
+    // Whole groups of four characters decode on their own; the rest waits for the next slice.
+    const clean = carry + text.replace(/\s+/g, '');
+    const whole = to === bodyEnd ? clean.length : clean.length - (clean.length % 4);
+    out.push(Buffer.from(clean.slice(0, whole), 'base64'));
+    carry = clean.slice(whole);
+    from = to;
+    if (from < bodyEnd) await setImmediate();
+  }
+  const data = Buffer.concat(out);
   if (data.length === 0) throw new ArmorError('armored message without a body');
   return data;
 }

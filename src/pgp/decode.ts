@@ -2,7 +2,7 @@ import { setImmediate } from 'node:timers/promises';
 import { ReadableStream } from 'node:stream/web';
 import * as openpgp from 'openpgp';
 import { childrenOf, decodedBody, header, MimeLimitError, mimeLimits, parseEntity, splitMultipart, textOf, toCrlf, type Entity } from '../mail/entity.js';
-import { dearmor } from './dearmor.js';
+import { dearmor, findArmor } from './dearmor.js';
 import { judgeSignatures, readConfig, unsigned, verifyCleartext, verifyDetached, type SignatureCheck } from './verify.js';
 
 /** How the message was protected on the wire. */
@@ -38,10 +38,10 @@ const ARMOR_SIGNED = /-----BEGIN PGP SIGNED MESSAGE-----[\s\S]*?-----END PGP SIG
 
 class DecodeFailure extends Error {}
 
-async function decryptArmored(armored: string, keys: DecodeKeys): Promise<{ data: Uint8Array; check: SignatureCheck }> {
+async function decryptArmored(armored: Buffer, keys: DecodeKeys): Promise<{ data: Uint8Array; check: SignatureCheck }> {
   let message: openpgp.Message<ReadableStream<Uint8Array>>;
   try {
-    message = await openpgp.readMessage({ binaryMessage: yieldingStream(dearmor(armored)), config: readConfig });
+    message = await openpgp.readMessage({ binaryMessage: yieldingStream(await dearmor(armored)), config: readConfig });
   } catch (err) {
     throw new DecodeFailure(`broken OpenPGP armor or packets (${brief(err)})`);
   }
@@ -68,6 +68,9 @@ async function decryptArmored(armored: string, keys: DecodeKeys): Promise<{ data
 }
 
 const SLICE = 1 << 20;
+
+/** A Buffer over the same memory (no copy of a large decrypted message). */
+const asBuffer = (data: Uint8Array): Buffer => Buffer.from(data.buffer, data.byteOffset, data.length);
 
 /**
  * The bytes as a stream of 1 MiB slices, each handed out in a new event-loop turn: OpenPGP.js then
@@ -116,15 +119,14 @@ async function openSigned(entity: Entity, keys: DecodeKeys): Promise<{ content: 
 }
 
 /** RFC 3156 multipart/encrypted (also Exchange's multipart/mixed mangling of it). */
-function encryptedPayload(entity: Entity): string | undefined {
+function encryptedPayload(entity: Entity): Buffer | undefined {
   const parts = childrenOf(entity);
   if (!parts) return undefined;
   const control = parts.findIndex(isPgpEncryptedControl);
   if (entity.type !== 'multipart/encrypted' && control < 0) return undefined;
   for (const [i, p] of parts.entries()) {
-    if (i === control) continue;
-    const armored = ARMOR_MESSAGE.exec(decodedBody(p).toString('latin1'));
-    if (armored) return armored[0];
+    const armored = i === control ? undefined : findArmor(decodedBody(p));
+    if (armored) return armored;
   }
   return undefined;
 }
@@ -141,7 +143,7 @@ async function decodeEntity(raw: Buffer, keys: DecodeKeys, depth: number): Promi
   if (!armoredPayload && entity.type === 'multipart/encrypted') throw new DecodeFailure('malformed multipart/encrypted: no complete OpenPGP message in it');
   if (armoredPayload) {
     const { data, check } = await decryptArmored(armoredPayload, keys);
-    const inner = await decodeEntity(Buffer.from(data), keys, depth + 1);
+    const inner = await decodeEntity(asBuffer(data), keys, depth + 1);
     // Sign-then-encrypt as one OpenPGP message (RFC 3156 6.2), or KMail's encapsulated multipart/signed.
     const signature = check.state !== 'unsigned' ? check : inner.signature;
     const notes = entity.type === 'multipart/encrypted' ? inner.notes : ['PGP/MIME restructured in transit (Exchange)', ...inner.notes];
@@ -162,7 +164,7 @@ async function decodeEntity(raw: Buffer, keys: DecodeKeys, depth: number): Promi
     const enc = ARMOR_MESSAGE.exec(text);
     if (!enc && text.includes('-----BEGIN PGP MESSAGE-----')) throw new DecodeFailure('broken OpenPGP armor (no END line)');
     if (enc) {
-      const { data, check } = await decryptArmored(enc[0], keys);
+      const { data, check } = await decryptArmored(Buffer.from(enc[0], 'latin1'), keys);
       const plain = new TextDecoder().decode(data);
       const signed = ARMOR_SIGNED.exec(plain);
       if (signed && check.state === 'unsigned') {
@@ -214,9 +216,9 @@ async function decodeMixed(entity: Entity, raw: Buffer, keys: DecodeKeys, depth:
     if (ARMOR_MESSAGE.test(body)) {
       if (e.type.startsWith('text/')) decrypted.push(await decodeEntity(leaf, keys, depth + 1));
       else {
-        const { data } = await decryptArmored(ARMOR_MESSAGE.exec(body)![0], keys);
+        const { data } = await decryptArmored(Buffer.from(ARMOR_MESSAGE.exec(body)![0], 'latin1'), keys);
         const name = attachmentName(e).replace(/\.(pgp|gpg|asc)$/i, '') || 'attachment';
-        decrypted.push({ format: 'inline', encrypted: true, signature: unsigned, notes: [], content: attachmentEntity(name, Buffer.from(data)) });
+        decrypted.push({ format: 'inline', encrypted: true, signature: unsigned, notes: [], content: attachmentEntity(name, asBuffer(data)) });
       }
     } else if (!e.type.startsWith('text/') || body.trim() !== '') clear++;
   }
