@@ -25,8 +25,10 @@ export const dataFiles = (dataDir: string) => ({
   db: join(dataDir, 'vmtd.sqlite'),
   teamKey: join(dataDir, 'team.key'),
   dataKey: join(dataDir, 'data.key'),
-  /** Large messages, spooled sealed, one file each. */
+  /** Large messages as received, spooled sealed, one file each. */
   spool: join(dataDir, 'spool'),
+  /** Large message contents (sealed) and relays' encrypted data, one file each. */
+  blobs: join(dataDir, 'blobs'),
 });
 
 /**
@@ -37,7 +39,7 @@ export async function openVmtd(config: Config, clock: Clock, log: Logger): Promi
   const dir = config.instance.dataDir;
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const files = dataFiles(dir);
-  mkdirSync(files.spool, { mode: 0o700, recursive: true });
+  for (const d of [files.spool, files.blobs]) mkdirSync(d, { mode: 0o700, recursive: true });
   const sealer = sealerFor(loadOrCreateDataKey(files.dataKey));
   const db = openDb(files.db);
   chmodSync(files.db, 0o600);

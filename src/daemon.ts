@@ -1,7 +1,7 @@
 import type { Clock } from './clock.js';
 import type { Config } from './config/types.js';
 import { dataFiles, openVmtd, type Vmtd } from './context.js';
-import { removeOrphanSpoolFiles } from './store/spool.js';
+import { removeOrphanBlobFiles } from './store/orphans.js';
 import { startSmtpIntake, type SmtpIntake } from './intake/smtp.js';
 import { Pipeline } from './intake/pipeline.js';
 import type { Logger } from './log.js';
@@ -70,8 +70,8 @@ export async function startDaemon(config: Config, clock: Clock, log: Logger): Pr
     engine.outbox.kick();
     scheduler.kick();
   };
-  const orphans = removeOrphanSpoolFiles(engine.ctx.db, dataFiles(config.instance.dataDir).spool);
-  if (orphans.length > 0) log.warn({ files: orphans.length }, 'removed spool files of messages that were never acknowledged (a crash during receipt)');
+  const orphans = removeOrphanBlobFiles(engine.ctx.db, dataFiles(config.instance.dataDir));
+  if (orphans.length > 0) log.warn({ files: orphans.length }, 'removed files a crash left unfinished (never acknowledged or never committed)');
   const smtp = await startSmtpIntake(engine.ctx, () => engine.pipeline.kick());
   const metrics = config.metrics.enabled ? await startMetrics(engine.ctx) : null;
   const imap = startImapIntake(engine.ctx, () => engine.pipeline.kick());

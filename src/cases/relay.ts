@@ -1,9 +1,11 @@
-import type { Vmtd } from '../context.js';
+import { dataFiles, type Vmtd } from '../context.js';
 import { ARMOR_SLOT, composeEncrypted, innerEntity, textEntity } from '../mail/compose.js';
-import { encryptOnce, keyPacketFor, signOnce, type SharedCiphertext } from '../pgp/encode.js';
+import { keyPacketFor, type SharedCiphertext } from '../pgp/encode.js';
+import { signAndEncryptOnce } from '../pgp/offload.js';
 import type { Decoded } from '../pgp/decode.js';
 import { threadIds, type Member } from '../store/cases.js';
 import type { OutgoingMail, SharedPayload } from '../store/outbox.js';
+import { storeBytes } from '../store/blob-files.js';
 import { lettersToCoordinators, teamAddressing } from '../outbound/letters.js';
 import { usableKey } from '../outbound/usable-key.js';
 import { relayRecipients } from './recipients.js';
@@ -76,8 +78,9 @@ export async function planRelay(ctx: Vmtd, caseId: string, members: Member[], m:
         { subject: `[${caseId}] ${realSubject.replace(`[${caseId}]`, '').trim()}`, from: m.from ?? 'unknown', to: caseAddr, date: now, messageId: a.messageId },
         [textEntity(preamble(caseId, caseAddr, m)), m.decoded.content],
       );
-      shared = await encryptOnce(await signOnce(inner, ctx.team.privateKey, now), ctx.team.publicKey, now);
-      payload = { data: shared.encryptedData };
+      shared = await signAndEncryptOnce(inner, ctx.team, now);
+      // Written before the transaction that queues the copies: a large one goes to a file of its own.
+      payload = { data: shared.encryptedData, stored: await storeBytes(dataFiles(ctx.config.instance.dataDir).blobs, shared.encryptedData, '.pgp') };
     }
     const keyPacket = await keyPacketFor(shared, lookup.key, now);
     mails.push({ caseId, kind: 'relay', messageId: a.messageId, rcpt: member.email, raw: composeEncrypted(a, ARMOR_SLOT), sourceMessage, shared: { payload: payload!, keyPacket } });

@@ -1,6 +1,7 @@
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { iso } from '../clock.js';
-import type { Vmtd } from '../context.js';
+import { dataFiles, type Vmtd } from '../context.js';
+import { storeSealed, type Stored } from '../store/blob-files.js';
 import { planRelay, type Inbound } from '../cases/relay.js';
 import { caseAddress, intakeAddress, parseRecipient, subjectCaseIds, type Recipient } from '../mail/addresses.js';
 import { protectedSubject, readHeaders, type MailHeaders } from '../mail/headers.js';
@@ -205,6 +206,7 @@ export async function openCaseFor(ctx: Vmtd, u: Understood, opened?: OpenedByCoo
   }
 
   const relay = await planRelay(ctx, caseId, members, inboundOf(u), null);
+  const content = await sealedContent(ctx, u);
   const mails = [...relay.mails];
   if (opened) mails.push(...(await opened.answer(caseId)));
   else if (mayAnswer(ctx, u) && u.sender) mails.push(await acknowledgement(ctx, u, caseId));
@@ -215,7 +217,7 @@ export async function openCaseFor(ctx: Vmtd, u: Understood, opened?: OpenedByCoo
     insertCase(ctx.db, ctx.sealer, { id: caseId, title: opened?.title ?? (u.subject || '(no subject)'), reporter, at });
     for (const m of members) upsertMember(ctx.db, caseId, m, at);
     for (const pid of projects) ctx.db.prepare('INSERT OR IGNORE INTO case_projects (case_id, project_id) VALUES (?, ?)').run(caseId, pid);
-    const msg = storeMessage(ctx, u, caseId, opened ? 'command' : 'report', at);
+    const msg = storeMessage(ctx, u, content, caseId, opened ? 'command' : 'report');
     addEvent(ctx.db, caseId, at, u.sender ?? 'unknown', 'opened', { spool: u.row.id, encrypted: u.decoded.encrypted, signature: u.decoded.signature.state, projects });
     if (relay.skipped.length > 0) addEvent(ctx.db, caseId, at, 'vmtd', 'not-relayed', { members: relay.skipped });
     for (const m of mails) enqueue(ctx.db, { ...m, sourceMessage: m.kind === 'relay' ? msg : null }, at);
@@ -224,8 +226,13 @@ export async function openCaseFor(ctx: Vmtd, u: Understood, opened?: OpenedByCoo
   ctx.log.info({ spool: u.row.id, case: caseId, relays: relay.mails.length }, 'case opened');
 }
 
-function storeMessage(ctx: Vmtd, u: Understood, caseId: string, kind: 'report' | 'reply' | 'command' | 'comment', at: string): number {
-  return insertMessage(ctx.db, ctx.sealer, {
+/** The message's content sealed, before the transaction that stores it (a large one goes to a file of its own). */
+function sealedContent(ctx: Vmtd, u: Understood): Promise<Stored> {
+  return storeSealed(ctx.sealer, dataFiles(ctx.config.instance.dataDir).blobs, u.decoded.content);
+}
+
+function storeMessage(ctx: Vmtd, u: Understood, content: Stored, caseId: string, kind: 'report' | 'reply' | 'command' | 'comment'): number {
+  return insertMessage(ctx.db, {
     caseId,
     spoolId: u.row.id,
     messageId: u.headers.messageId,
@@ -235,7 +242,7 @@ function storeMessage(ctx: Vmtd, u: Understood, caseId: string, kind: 'report' |
     signature: u.decoded.signature.state,
     signer: u.decoded.signature.signer ?? null,
     kind,
-    content: u.decoded.content,
+    content,
   });
 }
 
@@ -252,9 +259,10 @@ export interface AddOptions {
 export async function addToCase(ctx: Vmtd, u: Understood, caseId: string, kind: 'reply' | 'command', opts: AddOptions = {}): Promise<void> {
   const at = iso(ctx.clock());
   const relay = await planRelay(ctx, caseId, opts.members ?? membersOf(ctx.db, caseId), inboundOf(u), null);
+  const content = await sealedContent(ctx, u);
   ctx.db.transaction(() => {
     opts.apply?.(at);
-    const msg = storeMessage(ctx, u, caseId, kind, at);
+    const msg = storeMessage(ctx, u, content, caseId, kind);
     addEvent(ctx.db, caseId, at, u.sender ?? 'unknown', 'message', { spool: u.row.id, signature: u.decoded.signature.state });
     if (relay.skipped.length > 0) addEvent(ctx.db, caseId, at, 'vmtd', 'not-relayed', { members: relay.skipped });
     for (const m of [...relay.mails, ...(opts.extra ?? [])]) enqueue(ctx.db, { ...m, sourceMessage: m.kind === 'relay' ? msg : null }, at);

@@ -1,6 +1,8 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { iso } from '../clock.js';
 import { SerialRunner } from '../serial.js';
-import type { Vmtd } from '../context.js';
+import { dataFiles, type Vmtd } from '../context.js';
 import { bounceAddress } from '../mail/addresses.js';
 import { addEvent } from '../store/events.js';
 import { claimDue, enqueue, markFailed, markRetry, markSent, outboxFacts, payloadData, recoverInFlight, type OutboxRow } from '../store/outbox.js';
@@ -50,8 +52,12 @@ export class OutboxWorker {
   // reading tens of megabytes from the database once per member.
   private lastPayload: { id: number; data: Buffer } | null = null;
 
-  private payload(id: number): Buffer {
-    if (this.lastPayload?.id !== id) this.lastPayload = { id, data: payloadData(this.ctx.db, id) };
+  private async payload(id: number): Promise<Buffer> {
+    if (this.lastPayload?.id !== id) {
+      const stored = payloadData(this.ctx.db, id);
+      const data = stored.inline ?? (await readFile(join(dataFiles(this.ctx.config.instance.dataDir).blobs, stored.file)));
+      this.lastPayload = { id, data };
+    }
     return this.lastPayload.data;
   }
 

@@ -1,4 +1,5 @@
 import type { Db } from './db.js';
+import type { Stored } from './blob-files.js';
 import type { Sealer } from './seal.js';
 
 export type MemberRole = 'coordinator' | 'reporter' | 'expert' | 'project-contact';
@@ -141,16 +142,17 @@ export interface StoredMessage {
   signature: string;
   signer: string | null;
   kind: 'report' | 'reply' | 'command' | 'comment';
-  content: Buffer | null;
+  /** Sealed (storeSealed), in the row or in a file. */
+  content: Stored | null;
 }
 
-/** Stores a message of a case; its content is sealed. Returns the row id. */
-export function insertMessage(db: Db, sealer: Sealer, m: StoredMessage): number {
+/** Stores a message of a case with its sealed content. Returns the row id. */
+export function insertMessage(db: Db, m: StoredMessage): number {
   const info = db
     .prepare(
-      'INSERT INTO messages (case_id, spool_id, message_id, from_addr, received_at, encrypted, signature, signer, kind, content_sealed) VALUES (?,?,?,?,?,?,?,?,?,?)',
+      'INSERT INTO messages (case_id, spool_id, message_id, from_addr, received_at, encrypted, signature, signer, kind, content_sealed, content_file) VALUES (?,?,?,?,?,?,?,?,?,?,?)',
     )
-    .run(m.caseId, m.spoolId, m.messageId, m.from, m.receivedAt, m.encrypted ? 1 : 0, m.signature, m.signer, m.kind, m.content ? sealer.seal(m.content) : null);
+    .run(m.caseId, m.spoolId, m.messageId, m.from, m.receivedAt, m.encrypted ? 1 : 0, m.signature, m.signer, m.kind, m.content ? (m.content.inline ?? Buffer.alloc(0)) : null, m.content?.file ?? null);
   return Number(info.lastInsertRowid);
 }
 

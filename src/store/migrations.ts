@@ -172,7 +172,9 @@ export const migrations: string[] = [
     PRIMARY KEY (account, uidvalidity, uid)
   );
   `,
-  /* 6: large messages are spooled sealed in a file of their own (data/spool/), named here */ `
+  /* 6: large blobs live in files of their own (data/spool/, data/blobs/), named here; the blob column is then empty */ `
   ALTER TABLE spool ADD COLUMN raw_file TEXT;
+  ALTER TABLE messages ADD COLUMN content_file TEXT;
+  ALTER TABLE payloads ADD COLUMN file TEXT;
   `,
 ];

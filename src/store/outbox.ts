@@ -1,10 +1,13 @@
 import type { Db } from './db.js';
+import type { Stored } from './blob-files.js';
 
 export type OutboxKind = 'ack' | 'relay' | 'notice' | 'answer' | 'advisory' | 'digest' | 'alert';
 
 /** Encrypted data shared by several queued mails (one relay to many members): stored once. */
 export interface SharedPayload {
   data: Uint8Array;
+  /** Where it is kept: in its row, or (large) in a file already written. */
+  stored: Stored;
 }
 
 export interface OutgoingMail {
@@ -41,7 +44,8 @@ export function enqueue(db: Db, mail: OutgoingMail, at: string): number {
   if (mail.shared) {
     payloadId = payloadIds.get(mail.shared.payload) ?? null;
     if (payloadId === null) {
-      payloadId = Number(db.prepare('INSERT INTO payloads (data) VALUES (?)').run(mail.shared.payload.data).lastInsertRowid);
+      const { inline, file } = mail.shared.payload.stored;
+      payloadId = Number(db.prepare('INSERT INTO payloads (data, file) VALUES (?, ?)').run(inline ?? Buffer.alloc(0), file).lastInsertRowid);
       payloadIds.set(mail.shared.payload, payloadId);
     }
   }
@@ -53,9 +57,10 @@ export function enqueue(db: Db, mail: OutgoingMail, at: string): number {
   return Number(info.lastInsertRowid);
 }
 
-/** The shared encrypted data of a payload row. */
-export function payloadData(db: Db, id: number): Buffer {
-  return (db.prepare('SELECT data FROM payloads WHERE id = ?').get(id) as { data: Buffer }).data;
+/** Where the shared encrypted data of a payload row is kept. */
+export function payloadData(db: Db, id: number): Stored {
+  const r = db.prepare('SELECT data, file FROM payloads WHERE id = ?').get(id) as { data: Buffer; file: string | null };
+  return r.file ? { inline: null, file: r.file } : { inline: r.data, file: null };
 }
 
 /**

@@ -1,13 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { INLINE_LIMIT, newBlobName, syncDirectory, type Stored } from './blob-files.js';
 import { SEALED_HEAD_BYTES, type Sealer, type Sealing } from './seal.js';
-
-/** A received message, sealed: in memory for the spool row, or in a file of the spool directory. */
-export type SealedRaw = { sealed: Buffer; file: null } | { sealed: null; file: string };
-
-/** Messages up to this size are sealed into their spool row; larger ones into a file of their own. */
-export const INLINE_LIMIT = 1 << 20;
 
 /**
  * Takes one message chunk by chunk as it arrives and seals each chunk at once, so no plaintext is
@@ -42,22 +36,17 @@ export class SpoolReceiver {
   }
 
   /** The sealed message, durable on disk when it is a file (file and directory fsynced). */
-  async finish(): Promise<SealedRaw> {
+  async finish(): Promise<Stored> {
     const head = this.sealing.finish();
-    if (!this.file) return { sealed: Buffer.concat([head, ...this.chunks]), file: null };
+    if (!this.file) return { inline: Buffer.concat([head, ...this.chunks]), file: null };
     await this.file.writes;
     if (this.failure) throw this.failure;
     const fh = await this.file.handle;
     await fh.write(head, 0, head.length, 0);
     await fh.sync();
     await fh.close();
-    const dir = await open(this.dir, 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
-    return { sealed: null, file: this.file.name };
+    await syncDirectory(this.dir);
+    return { inline: null, file: this.file.name };
   }
 
   /** Drops what was received (refused or failed message): removes its file, if any. */
@@ -70,7 +59,7 @@ export class SpoolReceiver {
   }
 
   private spill(): void {
-    const name = `${Date.now()}-${randomBytes(8).toString('hex')}.sealed`;
+    const name = newBlobName('.sealed');
     const handle = open(join(this.dir, name), 'wx', 0o600);
     handle.catch(() => {}); // the failure is recorded by the write chain below
     this.file = { name, handle, writes: Promise.resolve() };

@@ -1,9 +1,8 @@
-import { readdirSync, unlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from './db.js';
 import type { Sealer } from './seal.js';
-import type { SealedRaw } from './spool-receiver.js';
+import type { Stored } from './blob-files.js';
 
 export interface Envelope {
   mailFrom: string;
@@ -26,30 +25,18 @@ export type SpoolOutcome = 'report' | 'case-message' | 'command' | 'bounce' | 'j
  * or power loss (WAL + synchronous=FULL): only then may the sender be told 250.
  */
 export function spoolMessage(db: Db, sealer: Sealer, raw: Buffer, envelope: Envelope, at: string): number {
-  return spoolSealed(db, { sealed: sealer.seal(raw), file: null }, raw.length, envelope, at);
+  return spoolSealed(db, { inline: sealer.seal(raw), file: null }, raw.length, envelope, at);
 }
 
 /**
  * Commits one message received and sealed by a SpoolReceiver (whose file, if any, is already
  * durable). When this returns, the message survives a crash: only then may the sender be told 250.
  */
-export function spoolSealed(db: Db, raw: SealedRaw, size: number, envelope: Envelope, at: string): number {
+export function spoolSealed(db: Db, raw: Stored, size: number, envelope: Envelope, at: string): number {
   const info = db
     .prepare('INSERT INTO spool (received_at, via, mail_from, rcpt_to, size, raw_sealed, raw_file) VALUES (?, ?, ?, ?, ?, ?, ?)')
-    .run(at, envelope.via, envelope.mailFrom, JSON.stringify(envelope.rcptTo), size, raw.sealed ?? Buffer.alloc(0), raw.file);
+    .run(at, envelope.via, envelope.mailFrom, JSON.stringify(envelope.rcptTo), size, raw.inline ?? Buffer.alloc(0), raw.file);
   return Number(info.lastInsertRowid);
-}
-
-/**
- * Removes files of the spool directory that no spool row names: what a crash left between
- * writing a large message and committing its row (its sender was never told 250). Call before
- * accepting mail.
- */
-export function removeOrphanSpoolFiles(db: Db, dir: string): string[] {
-  const named = new Set((db.prepare('SELECT raw_file FROM spool WHERE raw_file IS NOT NULL').all() as Array<{ raw_file: string }>).map((r) => r.raw_file));
-  const orphans = readdirSync(dir).filter((f) => f.endsWith('.sealed') && !named.has(f));
-  for (const f of orphans) unlinkSync(join(dir, f));
-  return orphans;
 }
 
 interface RawRow {

@@ -78,6 +78,7 @@ t.test('a large message (its own spool file) acknowledged with 250 survives kill
   t.equal(kept.length, 1, 'the acknowledged message is in its file');
   // What a crash in the middle of a transfer leaves behind: a file no spool row names.
   writeFileSync(join(spoolDir, '1-0000000000000000.sealed'), 'partial');
+  writeFileSync(join(dir, 'data', 'blobs', '1-0000000000000000.pgp'), 'from a rolled-back step');
 
   const second = await serve(file);
   const cases = await eventually(() => {
@@ -87,6 +88,7 @@ t.test('a large message (its own spool file) acknowledged with 250 survives kill
   });
   t.equal(cases.length, 1, 'exactly one case');
   t.same(readdirSync(spoolDir), kept, 'the unacknowledged partial file was removed, the acknowledged one kept');
+  t.notOk(readdirSync(join(dir, 'data', 'blobs')).includes('1-0000000000000000.pgp'), 'a blob no row names was removed');
   second.kill('SIGTERM');
   t.equal(await exited(second), 0);
   rmSync(dir, { recursive: true, force: true });

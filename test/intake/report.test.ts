@@ -183,6 +183,11 @@ t.test('a report over 1 MiB is spooled sealed in a file of its own (0600), opens
   t.ok(row.raw_file, 'the spool row names a file');
   t.equal(row.inline, 0, 'and holds no copy itself');
   t.equal(statSync(join(v.dir, 'data', 'spool', row.raw_file!)).mode & 0o777, 0o600, 'the spool file is 0600');
+  const content = v.daemon.ctx.db.prepare('SELECT content_file, length(content_sealed) AS inline FROM messages ORDER BY id DESC LIMIT 1').get() as { content_file: string | null; inline: number };
+  const payload = v.daemon.ctx.db.prepare('SELECT file, length(data) AS inline FROM payloads ORDER BY id DESC LIMIT 1').get() as { file: string | null; inline: number };
+  t.ok(content.content_file && content.inline === 0, "the message's sealed content is a file of its own, not in the database");
+  t.ok(payload.file && payload.inline === 0, "the relay's encrypted data is a file of its own, not in the database");
+  for (const f of [content.content_file!, payload.file!]) t.equal(statSync(join(v.dir, 'data', 'blobs', f)).mode & 0o777, 0o600, `${f} is 0600`);
   const relay = v.take().find((d) => d.to === 'alice@example.org' && /encrypted message/.test(d.subject));
   t.ok(relay, 'the coordinator got the relay');
   const plain = v.gpg('alice').decrypt(encryptedPayload(relay!.raw)).stdout;

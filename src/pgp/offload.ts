@@ -1,0 +1,52 @@
+import { Worker } from 'node:worker_threads';
+import type * as openpgp from 'openpgp';
+import { encryptOnce, signOnce, type SharedCiphertext } from './encode.js';
+import type { SignEncryptReply, SignEncryptRequest } from './sign-encrypt-worker.js';
+
+/** Payloads up to this size are signed and encrypted on the calling thread (a worker round trip costs more). */
+const OFFLOAD_ABOVE = 1 << 20;
+
+let worker: Worker | null = null;
+let nextId = 0;
+const pending = new Map<number, { resolve: (r: SignEncryptReply) => void; reject: (e: Error) => void }>();
+
+function theWorker(): Worker {
+  if (worker) return worker;
+  const w = new Worker(new URL('./sign-encrypt-worker.js', import.meta.url));
+  w.unref(); // an idle worker never keeps vmtd (or a CLI command) alive
+  w.on('message', (r: SignEncryptReply) => {
+    pending.get(r.id)?.resolve(r);
+    pending.delete(r.id);
+  });
+  w.on('error', (err) => fail(err));
+  w.on('exit', (code) => fail(new Error(`the signing worker exited with ${code}`)));
+  worker = w;
+  return w;
+}
+
+function fail(err: Error): void {
+  worker = null;
+  for (const p of pending.values()) p.reject(err);
+  pending.clear();
+}
+
+/**
+ * Signs `data` once with the team key and encrypts it once under a fresh session key (signOnce,
+ * then encryptOnce). A large payload is handled by a worker thread, so the event loop keeps
+ * serving other connections meanwhile; the result is the same either way.
+ */
+export async function signAndEncryptOnce(data: Uint8Array, team: { privateKey: openpgp.PrivateKey; publicKey: openpgp.PublicKey }, date: Date): Promise<SharedCiphertext> {
+  if (data.length <= OFFLOAD_ABOVE) return encryptOnce(await signOnce(data, team.privateKey, date), team.publicKey, date);
+  const id = ++nextId;
+  const w = theWorker();
+  const reply = await new Promise<SignEncryptReply>((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    // Copied, not transferred: the caller's buffer may share memory with other data.
+    w.postMessage({ id, data, armoredKey: team.privateKey.armor(), date: date.getTime() } satisfies SignEncryptRequest);
+    w.ref();
+  }).finally(() => {
+    if (pending.size === 0) w.unref();
+  });
+  if (!reply.ok) throw new Error(`signing and encrypting failed: ${reply.error}`);
+  return { sessionKey: reply.sessionKey, encryptedData: reply.encryptedData };
+}

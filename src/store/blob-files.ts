@@ -1,0 +1,74 @@
+import { randomBytes } from 'node:crypto';
+import { readdirSync, unlinkSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
+import type { Sealer } from './seal.js';
+
+/**
+ * Large blobs (spooled messages, message contents, relays' encrypted data) live in files of their
+ * own under the data directory, written with asynchronous I/O: a 25 MB write into SQLite would hold
+ * the event loop (and the database's write lock) for a quarter of a second. Small ones stay in
+ * their rows: one fsync instead of three.
+ */
+export const INLINE_LIMIT = 1 << 20;
+
+/** Stored bytes: in the row itself, or in the named file. */
+export type Stored = { inline: Buffer; file: null } | { inline: null; file: string };
+
+/** A new, unique file name with the given suffix. */
+export const newBlobName = (suffix: string): string => `${Date.now()}-${randomBytes(8).toString('hex')}${suffix}`;
+
+/** Makes a directory's entries durable (after creating a file in it). */
+export async function syncDirectory(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Writes `pieces` to a new file under `dir`; resolves once file and directory entry are durable. */
+export async function writeDurably(dir: string, pieces: Uint8Array[], suffix: string): Promise<string> {
+  const name = newBlobName(suffix);
+  const fh = await open(join(dir, name), 'wx', 0o600);
+  try {
+    for (const piece of pieces) {
+      for (let at = 0; at < piece.length; ) at += (await fh.write(piece, at, piece.length - at)).bytesWritten;
+    }
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await syncDirectory(dir);
+  return name;
+}
+
+/** Stores bytes that are already ciphertext: inline when small, else in a durable file. */
+export async function storeBytes(dir: string, data: Uint8Array, suffix: string): Promise<Stored> {
+  if (data.length <= INLINE_LIMIT) return { inline: Buffer.from(data.buffer, data.byteOffset, data.length), file: null };
+  return { inline: null, file: await writeDurably(dir, [data], suffix) };
+}
+
+/** Seals `plain` and stores it: inline when small, else sealed slice by slice into a durable file. */
+export async function storeSealed(sealer: Sealer, dir: string, plain: Buffer): Promise<Stored> {
+  if (plain.length <= INLINE_LIMIT) return { inline: sealer.seal(plain), file: null };
+  const sealing = sealer.sealing();
+  const body: Buffer[] = [];
+  for (let at = 0; at < plain.length; at += INLINE_LIMIT) {
+    body.push(sealing.update(plain.subarray(at, at + INLINE_LIMIT)));
+    await setImmediate();
+  }
+  return { inline: null, file: await writeDurably(dir, [sealing.finish(), ...body], '.sealed') };
+}
+
+/**
+ * Removes files of `dir` that no row names: what a crash left between writing a blob and
+ * committing the row that names it. Call at start, before anything writes new blobs.
+ */
+export function removeOrphanFiles(dir: string, named: Set<string>): string[] {
+  const orphans = readdirSync(dir).filter((f) => !named.has(f));
+  for (const f of orphans) unlinkSync(join(dir, f));
+  return orphans;
+}
