@@ -429,7 +429,12 @@ export async function bigReport(keys: KeyCache): Promise<ScenarioResult> {
   await sleep(200);
   const rssBefore = process.memoryUsage().rss;
   let rssPeakSampled = rssBefore;
-  const rssTimer = setInterval(() => (rssPeakSampled = Math.max(rssPeakSampled, process.memoryUsage().rss)), 20);
+  const rssSamples: Array<{ at: number; rss: number }> = [];
+  const rssTimer = setInterval(() => {
+    const rss = process.memoryUsage().rss;
+    rssPeakSampled = Math.max(rssPeakSampled, rss);
+    rssSamples.push({ at: wall(), rss });
+  }, 20);
   // Stalls: gaps in a 10 ms timer over 100 ms, with when they happened, to place them in a phase.
   const stalls: Array<{ at: number; ms: number }> = [];
   let tick = wall();
@@ -464,6 +469,8 @@ export async function bigReport(keys: KeyCache): Promise<ScenarioResult> {
   const phase = (at: number): string => (at < big.t250 ? 'receive+spool' : at < tCase ? 'decrypt+process' : at <= tRelayed ? 'deliver' : 'after');
   const byPhase: Record<string, number> = {};
   for (const s of stalls) byPhase[phase(s.at)] = Math.max(byPhase[phase(s.at)] ?? 0, s.ms);
+  const rssByPhase: Record<string, number> = {};
+  for (const s of rssSamples) rssByPhase[phase(s.at)] = Math.max(rssByPhase[phase(s.at)] ?? 0, s.rss);
   const smtpLat = done.side.map((s) => s.t250 - s.t0);
   const sideDuring = done.side.filter((s) => s.t0 >= t0 && s.t0 <= tRelayed);
   const sideCase = sideDuring.map((s) => (h.processedAt.get(s.id) ?? NaN) - s.t250).filter(Number.isFinite);
@@ -471,6 +478,7 @@ export async function bigReport(keys: KeyCache): Promise<ScenarioResult> {
   line('size on the wire (MB)', (size / 1e6).toFixed(1));
   line('SMTP transfer to 250 / 250 → case row / case row → 10th relay written (s)', `${((big.t250 - big.t0) / 1000).toFixed(1)} / ${((tCase - big.t250) / 1000).toFixed(1)} / ${((tRelayed - tCase) / 1000).toFixed(1)}`);
   line('peak RSS of the daemon process (MB); RSS before it arrived (MB)', `${mb(peak)}; ${mb(rssBefore)}`);
+  line('sampled RSS peak by phase (MB)', Object.entries(rssByPhase).map(([k, v]) => `${k} ${mb(v)}`).join(', '));
   line('event loop: longest stall (monitorEventLoopDelay max) / p99 (ms)', `${ms(maxStall)} / ${ms(hist.percentile(99) / 1e6)}`);
   line('stalls > 100 ms: count; longest by phase (ms)', `${stalls.length}; ${Object.entries(byPhase).map(([k, v]) => `${k} ${ms(v)}`).join(', ') || 'none'}`);
   line('small reports meanwhile: sent; SMTP 250 latency p50 / max (ms)', `${done.side.length}; ${ms(median(smtpLat))} / ${ms(Math.max(...smtpLat))}`);

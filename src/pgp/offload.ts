@@ -33,7 +33,8 @@ function fail(err: Error): void {
 /**
  * Signs `data` once with the team key and encrypts it once under a fresh session key (signOnce,
  * then encryptOnce). A large payload is handled by a worker thread, so the event loop keeps
- * serving other connections meanwhile; the result is the same either way.
+ * serving other connections meanwhile; the result is the same either way. `data` is consumed: a
+ * large one may be handed to the worker and is then empty here.
  */
 export async function signAndEncryptOnce(data: Uint8Array, team: { privateKey: openpgp.PrivateKey; publicKey: openpgp.PublicKey }, date: Date): Promise<SharedCiphertext> {
   if (data.length <= OFFLOAD_ABOVE) return encryptOnce(await signOnce(data, team.privateKey, date), team.publicKey, date);
@@ -41,8 +42,9 @@ export async function signAndEncryptOnce(data: Uint8Array, team: { privateKey: o
   const w = theWorker();
   const reply = await new Promise<SignEncryptReply>((resolve, reject) => {
     pending.set(id, { resolve, reject });
-    // Copied, not transferred: the caller's buffer may share memory with other data.
-    w.postMessage({ id, data, armoredKey: team.privateKey.armor(), date: date.getTime() } satisfies SignEncryptRequest);
+    // Handed over without a copy when the buffer owns its memory (the caller must not use it after).
+    const owns = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && data.buffer instanceof ArrayBuffer;
+    w.postMessage({ id, data, armoredKey: team.privateKey.armor(), date: date.getTime() } satisfies SignEncryptRequest, owns ? [data.buffer as ArrayBuffer] : []);
     w.ref();
   }).finally(() => {
     if (pending.size === 0) w.unref();

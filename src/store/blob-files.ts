@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, unlinkSync } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
-import type { Sealer } from './seal.js';
+import { SEALED_HEAD_BYTES, type Sealer } from './seal.js';
 
 /**
  * Large blobs (spooled messages, message contents, relays' encrypted data) live in files of their
@@ -61,6 +61,39 @@ export async function storeSealed(sealer: Sealer, dir: string, plain: Buffer): P
     await setImmediate();
   }
   return { inline: null, file: await writeDurably(dir, [sealing.finish(), ...body], '.sealed') };
+}
+
+/**
+ * Reads and opens a sealed file slice by slice, yielding to the event loop between slices: only
+ * the plaintext is held whole, never a second, sealed copy. Throws if the file was tampered with.
+ */
+export async function readSealed(sealer: Sealer, path: string): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const size = (await fh.stat()).size;
+    const head = Buffer.alloc(SEALED_HEAD_BYTES);
+    await readFully(fh, head, 0);
+    const opening = sealer.opening(head);
+    const out = Buffer.allocUnsafe(size - SEALED_HEAD_BYTES);
+    const slice = Buffer.allocUnsafe(INLINE_LIMIT);
+    for (let at = SEALED_HEAD_BYTES; at < size; at += INLINE_LIMIT) {
+      const n = Math.min(INLINE_LIMIT, size - at);
+      await readFully(fh, slice.subarray(0, n), at);
+      opening.update(slice.subarray(0, n)).copy(out, at - SEALED_HEAD_BYTES);
+    }
+    opening.finish();
+    return out;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readFully(fh: FileHandle, into: Buffer, position: number): Promise<void> {
+  for (let got = 0; got < into.length; ) {
+    const { bytesRead } = await fh.read(into, got, into.length - got, position + got);
+    if (bytesRead === 0) throw new Error('sealed file is shorter than its size');
+    got += bytesRead;
+  }
 }
 
 /**

@@ -1,6 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { setImmediate } from 'node:timers/promises';
 
 /**
  * Seals data at rest with AES-256-GCM under a data key kept in its own file, outside the database:
@@ -11,8 +10,14 @@ export interface Sealer {
   open(sealed: Buffer): Buffer;
   /** Seals data arriving in chunks; the result, head + chunks in order, is what `seal` would give. */
   sealing(): Sealing;
-  /** Opens a large sealed blob in slices, yielding to the event loop between them. */
-  openSlowly(sealed: Buffer): Promise<Buffer>;
+  /** Opens a sealed blob given in pieces: the head (SEALED_HEAD_BYTES) first, then the rest in order. */
+  opening(head: Buffer): Opening;
+}
+
+/** An opening in progress: `update` returns each piece's plaintext; `finish` throws if anything was tampered with. */
+export interface Opening {
+  update(chunk: Buffer): Buffer;
+  finish(): void;
 }
 
 /** A seal in progress: `update` returns each chunk's sealed bytes, `finish` the head that goes first. */
@@ -23,7 +28,7 @@ export interface Sealing {
 
 /** Sealed blobs start with this many bytes (version, IV, GCM tag) before the encrypted data. */
 export const SEALED_HEAD_BYTES = 29;
-const SLICE = 1 << 20;
+
 
 const VERSION = 1;
 
@@ -56,17 +61,11 @@ export function sealerFor(key: Buffer): Sealer {
         },
       };
     },
-    async openSlowly(sealed) {
-      if (sealed[0] !== VERSION) throw new Error('sealed blob has an unknown version');
-      const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(1, 13));
-      decipher.setAuthTag(sealed.subarray(13, SEALED_HEAD_BYTES));
-      const out = Buffer.allocUnsafe(sealed.length - SEALED_HEAD_BYTES);
-      for (let at = SEALED_HEAD_BYTES; at < sealed.length; at += SLICE) {
-        decipher.update(sealed.subarray(at, at + SLICE)).copy(out, at - SEALED_HEAD_BYTES);
-        await setImmediate();
-      }
-      decipher.final();
-      return out;
+    opening(head) {
+      if (head[0] !== VERSION) throw new Error('sealed blob has an unknown version');
+      const decipher = createDecipheriv('aes-256-gcm', key, head.subarray(1, 13));
+      decipher.setAuthTag(head.subarray(13, SEALED_HEAD_BYTES));
+      return { update: (chunk) => decipher.update(chunk), finish: () => void decipher.final() };
     },
     open(sealed) {
       if (sealed[0] !== VERSION) throw new Error('sealed blob has an unknown version');

@@ -1,8 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Db } from './db.js';
 import type { Sealer } from './seal.js';
-import type { Stored } from './blob-files.js';
+import { readSealed, type Stored } from './blob-files.js';
 
 export interface Envelope {
   mailFrom: string;
@@ -62,7 +61,7 @@ export function pendingSpoolIds(db: Db, limit = 100): number[] {
 export async function spoolRow(db: Db, sealer: Sealer, spoolDir: string, id: number): Promise<SpoolRow | undefined> {
   const r = db.prepare('SELECT id, received_at, via, mail_from, rcpt_to, raw_sealed, raw_file, attempts FROM spool WHERE id = ?').get(id) as RawRow | undefined;
   if (!r) return undefined;
-  const raw = r.raw_file ? await sealer.openSlowly(await readFile(join(spoolDir, r.raw_file))) : sealer.open(r.raw_sealed);
+  const raw = r.raw_file ? await readSealed(sealer, join(spoolDir, r.raw_file)) : sealer.open(r.raw_sealed);
   return {
     id: r.id,
     receivedAt: r.received_at,
