@@ -4,9 +4,10 @@ import type { Vmtd } from '../context.js';
 import { loadDraft, saveDraft, type CaseDraft } from '../cases/draft.js';
 import { isOpen } from '../cases/lifecycle.js';
 import { caseList } from '../cases/view.js';
+import { attachedKeys } from '../intake/learn-keys.js';
 import { addToCase, clockSlackMs, openCaseFor, withinAnswerRate, type Understood } from '../intake/process.js';
 import { textEntity } from '../mail/compose.js';
-import { describeKey, emailsOf, fingerprintOf, readPublicKeys } from '../pgp/keys.js';
+import { describeKey, emailsOf, fingerprintOf } from '../pgp/keys.js';
 import { getCase } from '../store/cases.js';
 import { addEvent } from '../store/events.js';
 import { enqueue, type OutgoingMail } from '../store/outbox.js';
@@ -67,21 +68,6 @@ async function refuse(ctx: Vmtd, u: Understood, caseId: string | null, reason: s
     markSpoolDone(ctx.db, u.row.id, 'command', null, at);
   })();
   ctx.log.warn({ spool: u.row.id, case: caseId, reason }, 'command refused');
-}
-
-/** Keys attached to the command message (any user ID): candidates for X-ADD-EXPERT. */
-async function attachedKeys(u: Understood): Promise<openpgp.PublicKey[]> {
-  const keys: openpgp.PublicKey[] = [];
-  for (const a of u.content.attachments) {
-    const text = a.content.toString('latin1');
-    if (a.contentType !== 'application/pgp-keys' && !text.includes('-----BEGIN PGP PUBLIC KEY BLOCK-----')) continue;
-    try {
-      keys.push(...(await readPublicKeys(text.includes('-----BEGIN PGP') ? text : new Uint8Array(a.content))));
-    } catch {
-      // An unreadable attachment simply offers no key; X-ADD-EXPERT then says no key was found.
-    }
-  }
-  return keys;
 }
 
 /** A file name safe to attach: letters, digits, '.', '-', '_' only, no leading dot. */
@@ -166,7 +152,7 @@ export async function handleCommandMessage(ctx: Vmtd, u: Understood, caseId: str
   const forbidden = lines.filter((l) => !mayUse(actor.role, l.keyword) && l.keyword in handlers);
   if (forbidden.length > 0) return refuse(ctx, u, caseId, `as ${actor.role} you may not use ${forbidden.map((l) => `X-${l.keyword}`).join(', ')}`, signerKey);
 
-  const attached = await attachedKeys(u);
+  const attached = await attachedKeys(u.content);
   const keys = await keyResolver(ctx, lines, attached);
   const env: KeywordEnv = {
     now,

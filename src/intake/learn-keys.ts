@@ -8,17 +8,7 @@ import { emailsOf, readPublicKeys } from '../pgp/keys.js';
  * carry the sender's address is ignored (no substituting another person's user ID).
  */
 export async function offeredKeys(sender: string, content: ParsedMail, autocrypt: string | null): Promise<openpgp.PublicKey[]> {
-  const found: openpgp.PublicKey[] = [];
-  for (const a of content.attachments) {
-    const text = a.content.toString('latin1');
-    const isKey = a.contentType === 'application/pgp-keys' || /-----BEGIN PGP PUBLIC KEY BLOCK-----/.test(text);
-    if (!isKey) continue;
-    try {
-      found.push(...(await readPublicKeys(/-----BEGIN PGP PUBLIC KEY BLOCK-----/.test(text) ? text : new Uint8Array(a.content))));
-    } catch {
-      // A broken key attachment is not fatal to the report; it simply teaches nothing.
-    }
-  }
+  const found = await attachedKeys(content);
   if (autocrypt) {
     const attrs = Object.fromEntries(
       autocrypt.split(';').map((kv) => {
@@ -35,4 +25,25 @@ export async function offeredKeys(sender: string, content: ParsedMail, autocrypt
     }
   }
   return found.filter((k) => emailsOf(k).includes(sender));
+}
+
+const KEY_BLOCK = Buffer.from('-----BEGIN PGP PUBLIC KEY BLOCK-----');
+
+/**
+ * Public keys attached to a message, whatever their user IDs: `application/pgp-keys` parts
+ * (armored or binary) and any attachment holding an armored public key block. Unreadable ones are
+ * skipped. Other attachments are never turned into text (a large one would cost memory and time).
+ */
+export async function attachedKeys(content: ParsedMail): Promise<openpgp.PublicKey[]> {
+  const found: openpgp.PublicKey[] = [];
+  for (const a of content.attachments) {
+    const armored = a.content.includes(KEY_BLOCK);
+    if (a.contentType !== 'application/pgp-keys' && !armored) continue;
+    try {
+      found.push(...(await readPublicKeys(armored ? a.content.toString('latin1') : new Uint8Array(a.content))));
+    } catch {
+      // A broken key attachment is not fatal to the message; it simply teaches nothing.
+    }
+  }
+  return found;
 }
