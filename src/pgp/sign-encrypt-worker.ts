@@ -2,7 +2,7 @@
 // never holds still for a 25 MB payload's hashing and encryption (see offload.ts).
 import { parentPort } from 'node:worker_threads';
 import * as openpgp from 'openpgp';
-import { encryptOnce, signOnce } from './encode.js';
+import { gpgCompatible } from './keys.js';
 
 export interface SignEncryptRequest {
   id: number;
@@ -15,6 +15,49 @@ export interface SignEncryptRequest {
 export type SignEncryptReply = { id: number; ok: true; sessionKey: openpgp.SessionKey; encryptedData: Uint8Array } | { id: number; ok: false; error: string };
 
 const keys = new Map<string, openpgp.PrivateKey>();
+const SLICE = 1 << 20;
+
+/**
+ * Signs and encrypts as signOnce + encryptOnce do (one-pass signed literal data in one SEIPD
+ * packet, under a fresh session key, no key packet), but streaming: OpenPGP.js then hashes and
+ * encrypts slice by slice instead of holding several whole copies of a large payload.
+ */
+async function signAndEncryptStreaming(data: Uint8Array, key: openpgp.PrivateKey, date: Date): Promise<{ sessionKey: openpgp.SessionKey; encryptedData: Uint8Array }> {
+  let at = 0;
+  const input = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      controller.enqueue(data.subarray(at, at + SLICE));
+      at += SLICE;
+      if (at >= data.length) controller.close();
+    },
+  });
+  const publicKey = key.toPublic();
+  const sessionKey = await openpgp.generateSessionKey({ encryptionKeys: publicKey, date, config: gpgCompatible });
+  const message = await openpgp.createMessage({ binary: input, format: 'binary', date });
+  const encrypted = await openpgp.encrypt({ message, signingKeys: key, encryptionKeys: publicKey, sessionKey, date, format: 'object', config: gpgCompatible });
+  const list = new openpgp.PacketList<openpgp.AnyPacket>();
+  list.push(...encrypted.packets.filter((p) => !(p instanceof openpgp.PublicKeyEncryptedSessionKeyPacket)));
+  return { sessionKey, encryptedData: await collect(list.write() as unknown as ReadableStream<Uint8Array>, data.length + (64 << 10)) };
+}
+
+/** Reads a stream into one buffer, sized by `expected` (grown if the stream is longer). */
+async function collect(stream: ReadableStream<Uint8Array>, expected: number): Promise<Uint8Array> {
+  let out = new Uint8Array(expected);
+  let length = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (length + value.length > out.length) {
+      const bigger = new Uint8Array(Math.max(out.length * 2, length + value.length));
+      bigger.set(out.subarray(0, length));
+      out = bigger;
+    }
+    out.set(value, length);
+    length += value.length;
+  }
+  return out.subarray(0, length);
+}
 
 async function teamKey(armoredKey: string): Promise<openpgp.PrivateKey> {
   let key = keys.get(armoredKey);
@@ -31,7 +74,7 @@ parentPort!.on('message', (req: SignEncryptRequest) => {
     try {
       const key = await teamKey(req.armoredKey);
       const date = new Date(req.date);
-      const shared = await encryptOnce(await signOnce(req.data, key, date), key.toPublic(), date);
+      const shared = await signAndEncryptStreaming(req.data, key, date);
       reply = { id: req.id, ok: true, sessionKey: shared.sessionKey, encryptedData: shared.encryptedData };
     } catch (err) {
       reply = { id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) };

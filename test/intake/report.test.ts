@@ -190,7 +190,9 @@ t.test('a report over 1 MiB is spooled sealed in a file of its own (0600), opens
   for (const f of [content.content_file!, payload.file!]) t.equal(statSync(join(v.dir, 'data', 'blobs', f)).mode & 0o777, 0o600, `${f} is 0600`);
   const relay = v.take().find((d) => d.to === 'alice@example.org' && /encrypted message/.test(d.subject));
   t.ok(relay, 'the coordinator got the relay');
-  const plain = v.gpg('alice').decrypt(encryptedPayload(relay!.raw)).stdout;
+  const dec = v.gpg('alice').decrypt(encryptedPayload(relay!.raw));
+  t.match(dec.status, `VALIDSIG ${teamFpr}`, 'gpg verifies the team signature on the large relay');
+  const plain = dec.stdout;
   const parsed = await simpleParser(plain);
   const relayed = parsed.attachments.find((a) => a.filename === 'trace.bin');
   t.ok(relayed?.content.equals(attachment), 'the attachment is relayed byte for byte');
