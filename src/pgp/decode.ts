@@ -1,8 +1,8 @@
-import { setImmediate } from 'node:timers/promises';
-import { ReadableStream } from 'node:stream/web';
+import type { ReadableStream } from 'node:stream/web';
 import * as openpgp from 'openpgp';
 import { childrenOf, decodedBody, header, MimeLimitError, mimeLimits, parseEntity, splitMultipart, textOf, toCrlf, type Entity } from '../mail/entity.js';
 import { dearmor, findArmor } from './dearmor.js';
+import { collect, sliceStream } from './streams.js';
 import { judgeSignatures, readConfig, unsigned, verifyCleartext, verifyDetached, type SignatureCheck } from './verify.js';
 
 /** How the message was protected on the wire. */
@@ -40,8 +40,11 @@ class DecodeFailure extends Error {}
 
 async function decryptArmored(armored: Buffer, keys: DecodeKeys): Promise<{ data: Uint8Array; check: SignatureCheck }> {
   let message: openpgp.Message<ReadableStream<Uint8Array>>;
+  let size: number;
   try {
-    message = await openpgp.readMessage({ binaryMessage: yieldingStream(await dearmor(armored)), config: readConfig });
+    const binary = await dearmor(armored);
+    size = binary.length;
+    message = await openpgp.readMessage({ binaryMessage: sliceStream(binary, true), config: readConfig });
   } catch (err) {
     throw new DecodeFailure(`broken OpenPGP armor or packets (${brief(err)})`);
   }
@@ -60,44 +63,15 @@ async function decryptArmored(armored: Buffer, keys: DecodeKeys): Promise<{ data
       config: readConfig,
     });
     // With allowUnauthenticatedStream off, OpenPGP.js releases the data only once it is authenticated.
-    const data = await readAll(result.data);
+    const data = await collect(result.data, size);
     return { data, check: await judgeSignatures(result.signatures, keys.verification) };
   } catch (err) {
     throw new DecodeFailure(`cannot decrypt (${brief(err)})`);
   }
 }
 
-const SLICE = 1 << 20;
-
 /** A Buffer over the same memory (no copy of a large decrypted message). */
 const asBuffer = (data: Uint8Array): Buffer => Buffer.from(data.buffer, data.byteOffset, data.length);
-
-/**
- * The bytes as a stream of 1 MiB slices, each handed out in a new event-loop turn: OpenPGP.js then
- * decrypts a large message slice by slice, and other connections are served in between.
- */
-function yieldingStream(bytes: Uint8Array): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (at > 0) await setImmediate();
-      controller.enqueue(bytes.subarray(at, at + SLICE));
-      at += SLICE;
-      if (at >= bytes.length) controller.close();
-    },
-  });
-}
-
-async function readAll(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-}
 
 function brief(err: unknown): string {
   // openpgp's messages name packets and algorithms, never plaintext; keep them short for the log.

@@ -3,6 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import * as openpgp from 'openpgp';
 import { gpgCompatible } from './keys.js';
+import { collect, sliceStream } from './streams.js';
 
 export interface SignEncryptRequest {
   id: number;
@@ -15,7 +16,6 @@ export interface SignEncryptRequest {
 export type SignEncryptReply = { id: number; ok: true; sessionKey: openpgp.SessionKey; encryptedData: Uint8Array } | { id: number; ok: false; error: string };
 
 const keys = new Map<string, openpgp.PrivateKey>();
-const SLICE = 1 << 20;
 
 /**
  * Signs and encrypts as signOnce + encryptOnce do (one-pass signed literal data in one SEIPD
@@ -23,40 +23,14 @@ const SLICE = 1 << 20;
  * encrypts slice by slice instead of holding several whole copies of a large payload.
  */
 async function signAndEncryptStreaming(data: Uint8Array, key: openpgp.PrivateKey, date: Date): Promise<{ sessionKey: openpgp.SessionKey; encryptedData: Uint8Array }> {
-  let at = 0;
-  const input = new ReadableStream<Uint8Array>({
-    pull(controller) {
-      controller.enqueue(data.subarray(at, at + SLICE));
-      at += SLICE;
-      if (at >= data.length) controller.close();
-    },
-  });
+  const input = sliceStream(data, false);
   const publicKey = key.toPublic();
   const sessionKey = await openpgp.generateSessionKey({ encryptionKeys: publicKey, date, config: gpgCompatible });
   const message = await openpgp.createMessage({ binary: input, format: 'binary', date });
   const encrypted = await openpgp.encrypt({ message, signingKeys: key, encryptionKeys: publicKey, sessionKey, date, format: 'object', config: gpgCompatible });
   const list = new openpgp.PacketList<openpgp.AnyPacket>();
   list.push(...encrypted.packets.filter((p) => !(p instanceof openpgp.PublicKeyEncryptedSessionKeyPacket)));
-  return { sessionKey, encryptedData: await collect(list.write() as unknown as ReadableStream<Uint8Array>, data.length + (64 << 10)) };
-}
-
-/** Reads a stream into one buffer, sized by `expected` (grown if the stream is longer). */
-async function collect(stream: ReadableStream<Uint8Array>, expected: number): Promise<Uint8Array> {
-  let out = new Uint8Array(expected);
-  let length = 0;
-  const reader = stream.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (length + value.length > out.length) {
-      const bigger = new Uint8Array(Math.max(out.length * 2, length + value.length));
-      bigger.set(out.subarray(0, length));
-      out = bigger;
-    }
-    out.set(value, length);
-    length += value.length;
-  }
-  return out.subarray(0, length);
+  return { sessionKey, encryptedData: await collect(list.write() as unknown as Parameters<typeof collect>[0], data.length + (64 << 10)) };
 }
 
 async function teamKey(armoredKey: string): Promise<openpgp.PrivateKey> {
