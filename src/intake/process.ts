@@ -6,6 +6,7 @@ import { planRelay, type Inbound } from '../cases/relay.js';
 import { caseAddress, intakeAddress, parseRecipient, subjectCaseIds, type Recipient } from '../mail/addresses.js';
 import { protectedSubject, readHeaders, type MailHeaders } from '../mail/headers.js';
 import { decodeMessage, type Decoded, type DecodeKeys } from '../pgp/decode.js';
+import { sliceReadable } from '../pgp/streams.js';
 import { caseOfMessageId, getCase, insertCase, insertMessage, membersOf, peekCaseId, takeCaseId, upsertMember, type Member } from '../store/cases.js';
 import { addEvent } from '../store/events.js';
 import { countAnswersTo, enqueue, type OutgoingMail } from '../store/outbox.js';
@@ -83,7 +84,8 @@ export async function processSpooled(ctx: Vmtd, row: SpoolRow): Promise<void> {
   if (!result.ok) return quarantine(ctx, row, headers, result.reason);
 
   let decoded = result.decoded;
-  const content = await simpleParser(decoded.content, { skipHtmlToText: false, skipImageLinks: true, skipTextToHtml: true });
+  // Fed in slices: parsing a large attachment in one go would hold the event loop.
+  const content = await simpleParser(sliceReadable(decoded.content), { skipHtmlToText: false, skipImageLinks: true, skipTextToHtml: true });
   const sender = headers.from ?? (row.envelope.mailFrom ? row.envelope.mailFrom.toLowerCase() : null);
   if (sender) {
     const learned = await ctx.keyring.add(await offeredKeys(sender, content, headers.autocrypt), 'mail', iso(ctx.clock()));

@@ -1,5 +1,6 @@
 import { setImmediate } from 'node:timers/promises';
 import { ReadableStream } from 'node:stream/web';
+import { Readable } from 'node:stream';
 
 const SLICE = 1 << 20;
 
@@ -18,6 +19,19 @@ export function sliceStream(bytes: Uint8Array, yielding: boolean): ReadableStrea
       if (at >= bytes.length) controller.close();
     },
   });
+}
+
+/** `bytes` as a Node stream of 1 MiB slices, one per event-loop turn (for parsers such as mailparser). */
+export function sliceReadable(bytes: Buffer): Readable {
+  return Readable.from(
+    (async function* () {
+      for (let at = 0; at < bytes.length; at += SLICE) {
+        if (at > 0) await setImmediate();
+        yield bytes.subarray(at, at + SLICE);
+      }
+    })(),
+    { objectMode: false },
+  );
 }
 
 /** Reads a stream into one buffer allocated for `expected` bytes (grown if the stream is longer). */
