@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, unlinkSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setImmediate } from 'node:timers/promises';
 import { SEALED_HEAD_BYTES, type Sealer } from './seal.js';
 
 /**
@@ -29,14 +28,21 @@ export async function syncDirectory(dir: string): Promise<void> {
   }
 }
 
-/** Writes `pieces` to a new file under `dir`; resolves once file and directory entry are durable. */
-export async function writeDurably(dir: string, pieces: Uint8Array[], suffix: string): Promise<string> {
+/**
+ * Writes a new file under `dir` with what `fill` writes through `write` (in order); resolves with
+ * its name once file and directory entry are durable. `fill` may rewrite the start with `writeAt`.
+ */
+async function writeDurably(dir: string, suffix: string, fill: (write: (b: Uint8Array) => Promise<void>, writeAt: (b: Uint8Array, position: number) => Promise<void>) => Promise<void>): Promise<string> {
   const name = newBlobName(suffix);
   const fh = await open(join(dir, name), 'wx', 0o600);
   try {
-    for (const piece of pieces) {
-      for (let at = 0; at < piece.length; ) at += (await fh.write(piece, at, piece.length - at)).bytesWritten;
-    }
+    const write = async (b: Uint8Array): Promise<void> => {
+      for (let at = 0; at < b.length; ) at += (await fh.write(b, at, b.length - at)).bytesWritten;
+    };
+    const writeAt = async (b: Uint8Array, position: number): Promise<void> => {
+      for (let at = 0; at < b.length; ) at += (await fh.write(b, at, b.length - at, position + at)).bytesWritten;
+    };
+    await fill(write, writeAt);
     await fh.sync();
   } finally {
     await fh.close();
@@ -48,19 +54,22 @@ export async function writeDurably(dir: string, pieces: Uint8Array[], suffix: st
 /** Stores bytes that are already ciphertext: inline when small, else in a durable file. */
 export async function storeBytes(dir: string, data: Uint8Array, suffix: string): Promise<Stored> {
   if (data.length <= INLINE_LIMIT) return { inline: Buffer.from(data.buffer, data.byteOffset, data.length), file: null };
-  return { inline: null, file: await writeDurably(dir, [data], suffix) };
+  return { inline: null, file: await writeDurably(dir, suffix, (write) => write(data)) };
 }
 
-/** Seals `plain` and stores it: inline when small, else sealed slice by slice into a durable file. */
+/**
+ * Seals `plain` and stores it: inline when small, else sealed and written slice by slice into a
+ * durable file (never a whole sealed copy in memory).
+ */
 export async function storeSealed(sealer: Sealer, dir: string, plain: Buffer): Promise<Stored> {
   if (plain.length <= INLINE_LIMIT) return { inline: sealer.seal(plain), file: null };
-  const sealing = sealer.sealing();
-  const body: Buffer[] = [];
-  for (let at = 0; at < plain.length; at += INLINE_LIMIT) {
-    body.push(sealing.update(plain.subarray(at, at + INLINE_LIMIT)));
-    await setImmediate();
-  }
-  return { inline: null, file: await writeDurably(dir, [sealing.finish(), ...body], '.sealed') };
+  const file = await writeDurably(dir, '.sealed', async (write, writeAt) => {
+    const sealing = sealer.sealing();
+    await write(Buffer.alloc(SEALED_HEAD_BYTES)); // the head (with the tag) is known at the end
+    for (let at = 0; at < plain.length; at += INLINE_LIMIT) await write(sealing.update(plain.subarray(at, at + INLINE_LIMIT)));
+    await writeAt(sealing.finish(), 0);
+  });
+  return { inline: null, file };
 }
 
 /**

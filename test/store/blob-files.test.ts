@@ -1,0 +1,40 @@
+// Large blobs in files: what is stored sealed reads back whole, is sealed on disk, and any
+// tampering is refused.
+import t from 'tap';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { INLINE_LIMIT, readSealed, removeOrphanFiles, storeBytes, storeSealed } from '../../src/store/blob-files.js';
+import { sealerFor } from '../../src/store/seal.js';
+
+const sealer = sealerFor(randomBytes(32));
+
+t.test('small blobs stay inline, large ones become sealed 0600 files that read back whole', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vmtd-blobs-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const small = await storeSealed(sealer, dir, Buffer.from('small secret'));
+  t.ok(small.inline && small.file === null, 'small: inline');
+  t.equal(sealer.open(small.inline!).toString(), 'small secret');
+
+  const marker = Buffer.from('EMBARGOED-MARKER-31337');
+  const plain = Buffer.concat([marker, randomBytes(3 * INLINE_LIMIT + 12345), marker]);
+  const large = await storeSealed(sealer, dir, plain);
+  t.ok(large.file && large.inline === null, 'large: a file');
+  const path = join(dir, large.file!);
+  t.equal(statSync(path).mode & 0o777, 0o600, 'mode 0600');
+  t.notOk(readFileSync(path).includes(marker), 'no plaintext on disk');
+  t.same(await readSealed(sealer, path), plain, 'reads back byte for byte');
+
+  const bytes = readFileSync(path);
+  bytes[bytes.length - 5]! ^= 1;
+  writeFileSync(path, bytes);
+  await t.rejects(readSealed(sealer, path), 'a flipped bit is refused');
+
+  const ciphertext = randomBytes(INLINE_LIMIT + 1);
+  const stored = await storeBytes(dir, ciphertext, '.pgp');
+  t.same(readFileSync(join(dir, stored.file!)), ciphertext, 'ciphertext is stored as it is');
+
+  t.same(removeOrphanFiles(dir, new Set([stored.file!])).sort(), [large.file!].sort(), 'files no row names are removed');
+  t.same(readdirSync(dir), [stored.file!]);
+});
