@@ -13,6 +13,10 @@ export function smtpTransport(c: Config['delivery']['smtp']): Transport {
     port: c.port,
     secure: c.secure,
     ...(c.user ? { auth: { user: c.user, pass: c.pass ?? '' } } : {}),
+    // Several deliveries at a time over a few reused connections, as an MTA would.
+    pool: true,
+    maxConnections: 4,
+    maxMessages: 100,
     connectionTimeout: 30_000,
     greetingTimeout: 30_000,
     socketTimeout: 120_000,

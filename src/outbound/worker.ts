@@ -9,7 +9,24 @@ import { claimDue, enqueue, markFailed, markRetry, markSent, outboxFacts, payloa
 import { nextAttempt, pastHorizon } from './backoff.js';
 import { materialize } from './materialize.js';
 import { lettersToCoordinators } from './letters.js';
-import type { Transport } from './transport.js';
+import type { DeliveryResult, Transport } from './transport.js';
+
+/** How many small mails are handed to the transport at once. */
+const CONCURRENCY = 8;
+
+/** Runs `work` over `items`, at most `limit` at a time; results in the order of `items`. */
+async function inParallel<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
 
 /**
  * Hands queued mail to the transport: each row is marked sent only after the transport accepted
@@ -42,34 +59,47 @@ export class OutboxWorker {
   private async loop(): Promise<void> {
     for (;;) {
       if (this.runner.isStopped) return;
-      const rows = claimDue(this.ctx.db, iso(this.ctx.clock()), 20);
+      const rows = claimDue(this.ctx.db, iso(this.ctx.clock()), 32);
       if (rows.length === 0) return;
-      for (const row of rows) await this.deliver(row);
+      // Small mail goes out several at a time (each maildir file or SMTP transaction waits on
+      // I/O); a copy of a large relay goes alone, so that only one is in memory at a time.
+      const large = rows.filter((r) => r.payloadId !== null && payloadData(this.ctx.db, r.payloadId).file !== null);
+      const results = [...(await inParallel(rows.filter((r) => !large.includes(r)), CONCURRENCY, (r) => this.attempt(r)))];
+      for (const r of large) results.push(await this.attempt(r));
+      // One commit for every delivered row: a crash before it re-sends those few (same Message-IDs).
+      const at = iso(this.ctx.clock());
+      const sent = results.filter((r) => r.result.ok);
+      this.ctx.db.transaction(() => sent.forEach((r) => markSent(this.ctx.db, r.row.id, at)))();
+      for (const { row } of sent) this.ctx.log.info({ outbox: row.id, case: row.caseId, kind: row.kind }, 'delivered');
+      for (const { row, result } of results) if (!result.ok) await this.notDelivered(row, result);
     }
   }
 
   // The copies of one relay are queued together: the last payload read serves them all, instead of
-  // reading tens of megabytes from the database once per member.
-  private lastPayload: { id: number; data: Buffer } | null = null;
+  // reading tens of megabytes once per member.
+  private lastPayload: { id: number; data: Promise<Buffer> } | null = null;
 
-  private async payload(id: number): Promise<Buffer> {
+  private payload(id: number): Promise<Buffer> {
     if (this.lastPayload?.id !== id) {
       const stored = payloadData(this.ctx.db, id);
-      const data = stored.inline ?? (await readFile(join(dataFiles(this.ctx.config.instance.dataDir).blobs, stored.file)));
-      this.lastPayload = { id, data };
+      this.lastPayload = { id, data: stored.inline ? Promise.resolve(stored.inline) : readFile(join(dataFiles(this.ctx.config.instance.dataDir).blobs, stored.file)) };
     }
     return this.lastPayload.data;
   }
 
-  private async deliver(row: OutboxRow): Promise<void> {
-    const ctx = this.ctx;
-    const result = await this.transport.deliver({ from: bounceAddress(ctx.config.instance, row.id), to: row.rcpt }, await materialize(row, (id) => this.payload(id)));
-    const now = ctx.clock();
-    if (result.ok) {
-      markSent(ctx.db, row.id, iso(now));
-      ctx.log.info({ outbox: row.id, case: row.caseId, kind: row.kind }, 'delivered');
-      return;
+  private async attempt(row: OutboxRow): Promise<{ row: OutboxRow; result: DeliveryResult }> {
+    try {
+      const pieces = await materialize(row, (id) => this.payload(id));
+      return { row, result: await this.transport.deliver({ from: bounceAddress(this.ctx.config.instance, row.id), to: row.rcpt }, pieces) };
+    } catch (err) {
+      // Not the transport's answer but a local fault (e.g. an unreadable payload file): retried.
+      return { row, result: { ok: false, permanent: false, error: `local: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` } };
     }
+  }
+
+  private async notDelivered(row: OutboxRow, result: Extract<DeliveryResult, { ok: false }>): Promise<void> {
+    const ctx = this.ctx;
+    const now = ctx.clock();
     const facts = outboxFacts(ctx.db, row.id)!;
     if (!result.permanent && !pastHorizon(facts.createdAt, now, ctx.config.delivery.retryHorizonHours)) {
       markRetry(ctx.db, row.id, result.error, iso(nextAttempt(now, row.attempts)));

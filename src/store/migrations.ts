@@ -176,5 +176,6 @@ export const migrations: string[] = [
   ALTER TABLE spool ADD COLUMN raw_file TEXT;
   ALTER TABLE messages ADD COLUMN content_file TEXT;
   ALTER TABLE payloads ADD COLUMN file TEXT;
+  CREATE INDEX outbox_rcpt ON outbox(rcpt, created_at); -- answer rate limits look up by recipient
   `,
 ];
