@@ -1,6 +1,7 @@
 import { dataFiles, type Vmtd } from '../context.js';
 import { ARMOR_SLOT, composeEncrypted, innerEntity, textEntity } from '../mail/compose.js';
-import { keyPacketFor, type SharedCiphertext } from '../pgp/encode.js';
+import type * as openpgp from 'openpgp';
+import { keyPacketFor } from '../pgp/encode.js';
 import { signAndEncryptOnce } from '../pgp/offload.js';
 import type { Decoded } from '../pgp/decode.js';
 import { threadIds, type Member } from '../store/cases.js';
@@ -61,29 +62,30 @@ export async function planRelay(ctx: Vmtd, caseId: string, members: Member[], m:
   const refs = [...threadIds(ctx.db, caseId), ...(m.messageId ? [m.messageId] : [])].filter((v, idx, all) => all.indexOf(v) === idx);
   const mails: OutgoingMail[] = [];
   const skipped: RelayPlan['skipped'] = [];
-  let shared: SharedCiphertext | undefined;
-  let payload: SharedPayload | undefined;
+  const reachable: Array<{ member: Member; key: openpgp.PublicKey }> = [];
   for (const member of recipients) {
     const lookup = await usableKey(ctx, member.email, member.fingerprint);
-    if (!lookup.ok) {
-      skipped.push({ email: member.email, problem: lookup.problem });
-      continue;
-    }
-    const a = teamAddressing(ctx, member.email, outerSubject, caseId, {
-      ...(m.messageId ? { inReplyTo: m.messageId } : {}),
-      references: refs.slice(-10),
+    if (lookup.ok) reachable.push({ member, key: lookup.key });
+    else skipped.push({ email: member.email, problem: lookup.problem });
+  }
+  if (reachable.length > 0) {
+    const addressed = reachable.map(({ member, key }) => ({
+      key,
+      member,
+      a: teamAddressing(ctx, member.email, outerSubject, caseId, { ...(m.messageId ? { inReplyTo: m.messageId } : {}), references: refs.slice(-10) }),
+    }));
+    const inner = innerEntity(
+      { subject: `[${caseId}] ${realSubject.replace(`[${caseId}]`, '').trim()}`, from: m.from ?? 'unknown', to: caseAddr, date: now, messageId: addressed[0]!.a.messageId },
+      [textEntity(preamble(caseId, caseAddr, m)), m.decoded.content],
+    );
+    const shared = await signAndEncryptOnce(inner, ctx.team, now);
+    // Written before the transaction that queues the copies: a large one goes to a file of its own.
+    const payload: SharedPayload = { data: shared.encryptedData, stored: await storeBytes(dataFiles(ctx.config.instance.dataDir).blobs, shared.encryptedData, '.pgp') };
+    // Each member's key packet is an independent public-key operation: made concurrently.
+    const keyPackets = await Promise.all(addressed.map(({ key }) => keyPacketFor(shared, key, now)));
+    addressed.forEach(({ member, a }, n) => {
+      mails.push({ caseId, kind: 'relay', messageId: a.messageId, rcpt: member.email, raw: composeEncrypted(a, ARMOR_SLOT), sourceMessage, shared: { payload, keyPacket: keyPackets[n]! } });
     });
-    if (!shared) {
-      const inner = innerEntity(
-        { subject: `[${caseId}] ${realSubject.replace(`[${caseId}]`, '').trim()}`, from: m.from ?? 'unknown', to: caseAddr, date: now, messageId: a.messageId },
-        [textEntity(preamble(caseId, caseAddr, m)), m.decoded.content],
-      );
-      shared = await signAndEncryptOnce(inner, ctx.team, now);
-      // Written before the transaction that queues the copies: a large one goes to a file of its own.
-      payload = { data: shared.encryptedData, stored: await storeBytes(dataFiles(ctx.config.instance.dataDir).blobs, shared.encryptedData, '.pgp') };
-    }
-    const keyPacket = await keyPacketFor(shared, lookup.key, now);
-    mails.push({ caseId, kind: 'relay', messageId: a.messageId, rcpt: member.email, raw: composeEncrypted(a, ARMOR_SLOT), sourceMessage, shared: { payload: payload!, keyPacket } });
   }
   if (skipped.length > 0) {
     const text = [
