@@ -201,7 +201,7 @@ export async function relay(keys: KeyCache): Promise<ScenarioResult> {
         if (plan.mails.length !== n) throw new Error(`planRelay made ${plan.mails.length} mails for ${n} members (skipped: ${JSON.stringify(plan.skipped.slice(0, 2))})`);
         // What the outbox does per copy at delivery: armor key packet + shared data into the slot.
         const ta = performance.now();
-        for (const m of plan.mails) bytes = (await armorCopy(m.shared!.keyPacket, m.shared!.payload.data, '\r\n')).reduce((n, p) => n + p.length, 0) + m.raw.length;
+        for (const m of plan.mails) bytes = (await armorCopy(m.shared!.keyPacket, m.shared!.payload.stored.inline!, '\r\n')).reduce((n, p) => n + p.length, 0) + m.raw.length;
         armor = performance.now() - ta;
       }
       out[`${name}/${n}`] = { medianMs: median(ts), minMs: Math.min(...ts), armorMs: armor, bytesPerCopy: bytes };

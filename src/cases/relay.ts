@@ -80,7 +80,7 @@ export async function planRelay(ctx: Vmtd, caseId: string, members: Member[], m:
     );
     const shared = await signAndEncryptOnce(inner, ctx.team, now);
     // Written before the transaction that queues the copies: a large one goes to a file of its own.
-    const payload: SharedPayload = { data: shared.encryptedData, stored: await storeBytes(dataFiles(ctx.config.instance.dataDir).blobs, shared.encryptedData, '.pgp') };
+    const payload: SharedPayload = { stored: await storeBytes(dataFiles(ctx.config.instance.dataDir).blobs, shared.encryptedData, '.pgp') };
     // Each member's key packet is an independent public-key operation: made concurrently.
     const keyPackets = await Promise.all(addressed.map(({ key }) => keyPacketFor(shared, key, now)));
     addressed.forEach(({ member, a }, n) => {

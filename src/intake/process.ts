@@ -67,6 +67,7 @@ export function withinAnswerRate(ctx: Vmtd, address: string): boolean {
  * in the same transaction that marks the spool row done. Safe to repeat after a crash.
  */
 export async function processSpooled(ctx: Vmtd, row: SpoolRow): Promise<void> {
+  // Note: row.raw is emptied once the message is decoded (see below); the spool keeps it.
   const i = ctx.config.instance;
   const headers = await readHeaders(row.raw);
   const recipients = row.envelope.rcptTo.map((r) => parseRecipient(i, r)).filter((r): r is Recipient => !!r);
@@ -95,6 +96,9 @@ export async function processSpooled(ctx: Vmtd, row: SpoolRow): Promise<void> {
       if (again.ok) decoded = again.decoded;
     }
   }
+  // From here on only the decoded message is used; the raw one (perhaps tens of megabytes, and
+  // sealed in the spool) is let go before the relay is composed, unless the decoded content is it.
+  if (decoded.content.buffer !== row.raw.buffer) row.raw = Buffer.alloc(0);
   const u: Understood = {
     row,
     headers,

@@ -5,7 +5,6 @@ export type OutboxKind = 'ack' | 'relay' | 'notice' | 'answer' | 'advisory' | 'd
 
 /** Encrypted data shared by several queued mails (one relay to many members): stored once. */
 export interface SharedPayload {
-  data: Uint8Array;
   /** Where it is kept: in its row, or (large) in a file already written. */
   stored: Stored;
 }
