@@ -76,11 +76,11 @@ export function safeFileName(name: string): string {
 }
 
 function attachedPatches(u: Understood): Array<{ name: string; content: Buffer }> {
-  return u.content.attachments.filter((a) => /\.(patch|diff)$/i.test(a.filename ?? '')).map((a) => ({ name: safeFileName(a.filename!), content: a.content }));
+  return u.content.attachments.filter((a) => !a.truncated && /\.(patch|diff)$/i.test(a.filename ?? '')).map((a) => ({ name: safeFileName(a.filename!), content: a.content }));
 }
 
 function attachedYaml(u: Understood): string | null {
-  const a = u.content.attachments.find((x) => /\.ya?ml$/i.test(x.filename ?? '') || ['application/yaml', 'text/yaml', 'application/x-yaml', 'text/x-yaml'].includes(x.contentType));
+  const a = u.content.attachments.find((x) => !x.truncated && (/\.ya?ml$/i.test(x.filename ?? '') || ['application/yaml', 'text/yaml', 'application/x-yaml', 'text/x-yaml'].includes(x.contentType)));
   return a ? a.content.toString('utf8') : null;
 }
 

@@ -1,5 +1,5 @@
 import type * as openpgp from 'openpgp';
-import type { ParsedMail } from 'mailparser';
+import type { MessageContent } from '../mail/content.js';
 import { emailsOf, readPublicKeys } from '../pgp/keys.js';
 
 /**
@@ -7,7 +7,7 @@ import { emailsOf, readPublicKeys } from '../pgp/keys.js';
  * `.asc` holding a public key block) or in an `Autocrypt:` header. A key whose user IDs do not
  * carry the sender's address is ignored (no substituting another person's user ID).
  */
-export async function offeredKeys(sender: string, content: ParsedMail, autocrypt: string | null): Promise<openpgp.PublicKey[]> {
+export async function offeredKeys(sender: string, content: MessageContent, autocrypt: string | null): Promise<openpgp.PublicKey[]> {
   const found = await attachedKeys(content);
   if (autocrypt) {
     const attrs = Object.fromEntries(
@@ -34,11 +34,11 @@ const KEY_BLOCK = Buffer.from('-----BEGIN PGP PUBLIC KEY BLOCK-----');
  * (armored or binary) and any attachment holding an armored public key block. Unreadable ones are
  * skipped. Other attachments are never turned into text (a large one would cost memory and time).
  */
-export async function attachedKeys(content: ParsedMail): Promise<openpgp.PublicKey[]> {
+export async function attachedKeys(content: MessageContent): Promise<openpgp.PublicKey[]> {
   const found: openpgp.PublicKey[] = [];
   for (const a of content.attachments) {
     const armored = a.content.includes(KEY_BLOCK);
-    if (a.contentType !== 'application/pgp-keys' && !armored) continue;
+    if (a.truncated || (a.contentType !== 'application/pgp-keys' && !armored)) continue;
     try {
       found.push(...(await readPublicKeys(armored ? a.content.toString('latin1') : new Uint8Array(a.content))));
     } catch {

@@ -1,4 +1,3 @@
-import { simpleParser, type ParsedMail } from 'mailparser';
 import { iso } from '../clock.js';
 import { dataFiles, type Vmtd } from '../context.js';
 import { storeSealed, type Stored } from '../store/blob-files.js';
@@ -7,6 +6,7 @@ import { caseAddress, intakeAddress, parseRecipient, subjectCaseIds, type Recipi
 import { protectedSubject, readHeaders, type MailHeaders } from '../mail/headers.js';
 import { decodeMessage, type Decoded, type DecodeKeys } from '../pgp/decode.js';
 import { sliceReadable } from '../pgp/streams.js';
+import { readContent, type MessageContent } from '../mail/content.js';
 import { caseOfMessageId, getCase, insertCase, insertMessage, membersOf, peekCaseId, takeCaseId, upsertMember, type Member } from '../store/cases.js';
 import { addEvent } from '../store/events.js';
 import { countAnswersTo, enqueue, type OutgoingMail } from '../store/outbox.js';
@@ -25,7 +25,7 @@ export interface Understood {
   headers: MailHeaders;
   recipients: Recipient[];
   decoded: Decoded;
-  content: ParsedMail;
+  content: MessageContent;
   /** Protected subject when present, else the outer one. */
   subject: string;
   /** The sender's address: From, else the envelope sender. */
@@ -86,7 +86,7 @@ export async function processSpooled(ctx: Vmtd, row: SpoolRow): Promise<void> {
 
   let decoded = result.decoded;
   // Fed in slices: parsing a large attachment in one go would hold the event loop.
-  const content = await simpleParser(sliceReadable(decoded.content), { skipHtmlToText: false, skipImageLinks: true, skipTextToHtml: true });
+  const content = await readContent(sliceReadable(decoded.content));
   const sender = headers.from ?? (row.envelope.mailFrom ? row.envelope.mailFrom.toLowerCase() : null);
   if (sender) {
     const learned = await ctx.keyring.add(await offeredKeys(sender, content, headers.autocrypt), 'mail', iso(ctx.clock()));
