@@ -136,3 +136,6 @@ process.once('message', (m: SenderCommand) => {
     },
   );
 });
+
+// The scenario that forked this sender is gone (finished, failed or killed): so is the load.
+process.on('disconnect', () => process.exit(0));
