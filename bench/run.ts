@@ -32,7 +32,10 @@ function fuzzShard(execs: number, seed: number): Promise<{ code: number | null; 
     let text = '';
     p.stdout.on('data', (d: Buffer) => (text += d.toString()));
     p.stderr.on('data', (d: Buffer) => (text += d.toString()));
-    p.on('exit', (code) => resolve({ code, text }));
+    p.on('exit', (code) => {
+      writeFileSync(fileURLToPath(new URL(`../../bench/.cache/fuzz-${seed}.log`, import.meta.url)), text);
+      resolve({ code, text });
+    });
   });
 }
 
@@ -57,10 +60,11 @@ async function fuzz(): Promise<ScenarioResult> {
   for (const out of shards) {
     const m = /(\d+) executions in ([\d.]+) s/.exec(out.text);
     executions += m ? Number(m[1]) : 0;
-    failed += (out.text.match(/^\s*not ok /gm) ?? []).length;
+    // The innermost `not ok` lines are the failed assertions (their subtest and file fail with them).
+    failed += (out.text.match(/^ {8}not ok /gm) ?? []).length;
     const slowest = /slowest execution (\d+) ms/.exec(out.text)?.[1];
     const peak = /peak RSS (\d+) MB/.exec(out.text)?.[1];
-    console.log(`  shard: ${m ? `${m[1]} execs in ${m[2]} s` : `did not report (exit ${out.code})`}; slowest ${slowest ?? '?'} ms; peak RSS ${peak ?? '?'} MB`);
+    console.log(`  shard: ${m ? `${m[1]} execs in ${m[2]} s` : `did not report (exit ${out.code})`}; slowest ${slowest ?? '?'} ms; peak RSS ${peak ?? '?'} MB (output in bench/.cache/fuzz-SEED.log)`);
   }
   const ok = shards.every((o) => o.code === 0) && failed === 0 && executions >= 100_000;
   const value = `${executions} execs in ${seconds.toFixed(0)} s (${(executions / seconds).toFixed(0)}/s), ${failed} failed assertions`;
