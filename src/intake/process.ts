@@ -3,7 +3,7 @@ import { dataFiles, type Vmtd } from '../context.js';
 import { storeSealed, type Stored } from '../store/blob-files.js';
 import { planRelay, type Inbound } from '../cases/relay.js';
 import { caseAddress, intakeAddress, parseRecipient, subjectCaseIds, type Recipient } from '../mail/addresses.js';
-import { protectedSubject, readHeaders, type MailHeaders } from '../mail/headers.js';
+import { protectedSubject, readHeaders, unreadableHeaders, type MailHeaders } from '../mail/headers.js';
 import { decodeMessage, type Decoded, type DecodeKeys } from '../pgp/decode.js';
 import { sliceReadable } from '../pgp/streams.js';
 import { readContent, type MessageContent } from '../mail/content.js';
@@ -69,7 +69,13 @@ export function withinAnswerRate(ctx: Vmtd, address: string): boolean {
 export async function processSpooled(ctx: Vmtd, row: SpoolRow): Promise<void> {
   // Note: row.raw is emptied once the message is decoded (see below); the spool keeps it.
   const i = ctx.config.instance;
-  const headers = await readHeaders(row.raw);
+  let headers: MailHeaders;
+  try {
+    headers = await readHeaders(row.raw);
+  } catch (err) {
+    // e.g. a header block over the parser's 1 MB limit: malformed input, quarantined, never answered.
+    return quarantine(ctx, row, unreadableHeaders, `malformed header (${firstLine(err)})`);
+  }
   const recipients = row.envelope.rcptTo.map((r) => parseRecipient(i, r)).filter((r): r is Recipient => !!r);
   const bounce = recipients.find((r) => r.kind === 'bounce');
   if (bounce && bounce.kind === 'bounce') return handleBounce(ctx, row, bounce.outboxId);
@@ -86,7 +92,14 @@ export async function processSpooled(ctx: Vmtd, row: SpoolRow): Promise<void> {
 
   let decoded = result.decoded;
   // Fed in slices: parsing a large attachment in one go would hold the event loop.
-  const content = await readContent(sliceReadable(decoded.content));
+  let content: MessageContent;
+  try {
+    content = await readContent(sliceReadable(decoded.content));
+  } catch (err) {
+    // Our splitter's limits passed it, but the content parser refuses it (e.g. more nodes than it
+    // allows once message/rfc822 parts are opened): malformed input, not an internal error.
+    return quarantine(ctx, row, headers, `malformed MIME structure (${firstLine(err)})`);
+  }
   const sender = headers.from ?? (row.envelope.mailFrom ? row.envelope.mailFrom.toLowerCase() : null);
   if (sender) {
     const learned = await ctx.keyring.add(await offeredKeys(sender, content, headers.autocrypt), 'mail', iso(ctx.clock()));
@@ -167,6 +180,11 @@ async function quarantine(ctx: Vmtd, row: SpoolRow, headers: MailHeaders, reason
     for (const m of [...alerts, ...replies]) enqueue(ctx.db, m, at);
   })();
   ctx.log.warn({ spool: row.id, reason }, 'message quarantined');
+}
+
+/** A parser's error message, short: they name limits and structures, never content. */
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 120);
 }
 
 /** The reason as told to the sender: the kind of failure only. */

@@ -14,6 +14,9 @@ export interface MailHeaders {
   autocrypt: string | null;
 }
 
+/** For a header block no parser accepts: no sender to answer, never answered automatically. */
+export const unreadableHeaders: MailHeaders = { from: null, fromName: null, subject: '', messageId: null, inReplyTo: [], references: [], automatic: true, autocrypt: null };
+
 function idList(v: string | string[] | undefined): string[] {
   if (!v) return [];
   const all = (Array.isArray(v) ? v : [v]).join(' ');
