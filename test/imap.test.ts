@@ -45,6 +45,17 @@ t.test('messages in the mailbox become cases once, are flagged, and new ones arr
     caseList(v.daemon.ctx.db, v.daemon.ctx.sealer).map((c) => c.title).sort(),
     ['first', 'second', 'third'],
   );
+  // A large message goes to a spool file as SMTP's would; one whose header no parser reads is
+  // quarantined by the pipeline and does not stop the fetching of the next one.
+  await imap.append('INBOX', plainMail({ from: 'r@reporter.example', to: 'security@example.org', subject: 'large' }, 'L'.repeat(1_500_000)));
+  await imap.append('INBOX', Buffer.from(`From: r@reporter.example\r\nTo: security@example.org\r\nSubject: huge header\r\nX-Big: ${'a'.repeat(1024 * 1024)}\r\n\r\nbody\r\n`));
+  await imap.append('INBOX', mail('fourth'));
+  await eventually(() => (count() === 5 ? true : undefined), 20_000);
+  await v.settle();
+  const db = v.daemon.ctx.db;
+  const large = db.prepare('SELECT raw_file FROM spool WHERE size > 1048576').pluck().all() as Array<string | null>;
+  t.ok(large.length === 2 && large.every((f) => f !== null), 'both large messages were spooled to files of their own');
+  t.match((db.prepare("SELECT reason FROM spool WHERE state = 'quarantined'").get() as { reason: string } | undefined)?.reason ?? '', /malformed header/, 'the unreadable one is quarantined with its reason');
   await v.stop();
   await imap.logout();
 });

@@ -1,11 +1,12 @@
 import { ImapFlow } from 'imapflow';
 import { iso } from '../clock.js';
 import type { ImapMailbox } from '../config/types.js';
-import type { Vmtd } from '../context.js';
+import { dataFiles, type Vmtd } from '../context.js';
 import { intakeAddress } from '../mail/addresses.js';
 import { readHeaders } from '../mail/headers.js';
 import { SerialRunner } from '../serial.js';
-import { spoolMessage } from '../store/spool.js';
+import { spoolSealed } from '../store/spool.js';
+import { sealForSpool } from '../store/spool-receiver.js';
 
 const HANDLED = '$vmtd-spooled';
 
@@ -39,9 +40,12 @@ function watchMailbox(ctx: Vmtd, box: ImapMailbox, onSpooled: (id: number) => vo
       if (!seen(uidValidity, uid)) {
         const msg = await c.fetchOne(String(uid), { source: true }, { uid: true });
         if (!msg || !msg.source) continue;
-        const headers = await readHeaders(msg.source);
+        // The From stands in for the envelope sender; a header block no parser reads is the
+        // pipeline's to quarantine, not a reason to stop fetching.
+        const from = await readHeaders(msg.source).then((h) => h.from ?? '', () => '');
+        const sealed = await sealForSpool(ctx.sealer, dataFiles(ctx.config.instance.dataDir).spool, msg.source);
         const id = ctx.db.transaction(() => {
-          const spoolId = spoolMessage(ctx.db, ctx.sealer, msg.source!, { mailFrom: headers.from ?? '', rcptTo: [intakeAddress(ctx.config.instance)], via: 'imap' }, iso(ctx.clock()));
+          const spoolId = spoolSealed(ctx.db, sealed, msg.source!.length, { mailFrom: from, rcptTo: [intakeAddress(ctx.config.instance)], via: 'imap' }, iso(ctx.clock()));
           ctx.db.prepare('INSERT INTO imap_seen (account, uidvalidity, uid, spool_id) VALUES (?, ?, ?, ?)').run(account, uidValidity, uid, spoolId);
           return spoolId;
         })();

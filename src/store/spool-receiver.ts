@@ -1,4 +1,5 @@
 import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { setImmediate } from 'node:timers/promises';
 import { join } from 'node:path';
 import { INLINE_LIMIT, newBlobName, syncDirectory, type Stored } from './blob-files.js';
 import { SEALED_HEAD_BYTES, type Sealer, type Sealing } from './seal.js';
@@ -81,4 +82,17 @@ export class SpoolReceiver {
       }
     });
   }
+}
+
+/**
+ * Seals a message already in memory (IMAP) as the SMTP intake does while it arrives: slice by
+ * slice, a large one into a durable file of its own. The result goes to spoolSealed.
+ */
+export async function sealForSpool(sealer: Sealer, dir: string, raw: Buffer): Promise<Stored> {
+  const receiver = new SpoolReceiver(sealer, dir);
+  for (let at = 0; at < raw.length; at += INLINE_LIMIT) {
+    receiver.write(raw.subarray(at, at + INLINE_LIMIT));
+    await setImmediate();
+  }
+  return receiver.finish();
 }
