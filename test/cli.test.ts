@@ -1,6 +1,6 @@
 // The command line as an admin uses it: exit codes (sysexits), JSON output, offline rendering.
 import t from 'tap';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { childConfig, freePort, repoRoot, vmtd } from './helpers/child.js';
@@ -49,6 +49,20 @@ t.test('ingest spools a message; tick processes it; case list/show print the JSO
   t.match(show.messages, [{ kind: 'report', encrypted: false, signature: 'unsigned', from: 'anon@nokey.example' }]);
   t.equal(vmtd(['case', 'show', 'SEC-1999-0001', '--config', file]).code, 66);
   t.match(vmtd(['case', 'list', '--config', file]).stdout, /SEC-\d{4}-0001\s+new/, 'human table');
+  t.end();
+});
+
+t.test('a large message through ingest is sealed into a spool file of its own and becomes a case', (t) => {
+  const mail = join(dir, 'large.eml');
+  writeFileSync(mail, plainMail({ from: 'anon@nokey.example', to: 'security@example.org', subject: 'large via ingest' }, `INGEST-MARKER\n${'w'.repeat(2_000_000)}`));
+  const ing = vmtd(['ingest', mail, '--sender', 'anon@nokey.example', '--config', file]);
+  t.equal(ing.code, 0, ing.stderr);
+  const files = readdirSync(join(dir, 'data', 'spool'));
+  t.equal(files.length, 1, 'one spool file');
+  t.notOk(readFileSync(join(dir, 'data', 'spool', files[0]!)).includes('INGEST-MARKER'), 'sealed');
+  t.equal(vmtd(['tick', '--now', new Date().toISOString(), '--config', file]).code, 0);
+  const list = JSON.parse(vmtd(['case', 'list', '--json', '--config', file]).stdout) as Array<{ title: string }>;
+  t.ok(list.some((c) => c.title === 'large via ingest'), 'the case is opened');
   t.end();
 });
 

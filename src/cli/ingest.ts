@@ -1,8 +1,9 @@
 import { iso } from '../clock.js';
-import { openVmtd } from '../context.js';
+import { dataFiles, openVmtd } from '../context.js';
 import { createLogger } from '../log.js';
 import { intakeAddress, parseRecipient } from '../mail/addresses.js';
-import { spoolMessage } from '../store/spool.js';
+import { spoolSealed } from '../store/spool.js';
+import { sealForSpool } from '../store/spool-receiver.js';
 import { readInput } from './commands.js';
 import { CliError, EX } from './exit.js';
 import type { CliEnv } from './main.js';
@@ -26,7 +27,8 @@ export async function ingest(env: CliEnv): Promise<number> {
   for (const r of recipients) if (!parseRecipient(env.config.instance, r)) throw new CliError(`${r}: no such recipient here`, 67);
   const ctx = await openVmtd(env.config, env.clock, createLogger('warn'));
   try {
-    const id = spoolMessage(ctx.db, ctx.sealer, raw, { mailFrom: (env.values.sender as string | undefined) ?? '', rcptTo: recipients, via: 'ingest' }, iso(env.clock()));
+    const sealed = await sealForSpool(ctx.sealer, dataFiles(env.config.instance.dataDir).spool, raw);
+    const id = spoolSealed(ctx.db, sealed, raw.length, { mailFrom: (env.values.sender as string | undefined) ?? '', rcptTo: recipients, via: 'ingest' }, iso(env.clock()));
     env.out(`queued as ${id}\n`);
     return EX.OK;
   } catch (err) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, unlinkSync } from 'node:fs';
+import { readdirSync, statSync, unlinkSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SEALED_HEAD_BYTES, type Sealer } from './seal.js';
@@ -105,12 +105,16 @@ async function readFully(fh: FileHandle, into: Buffer, position: number): Promis
   }
 }
 
+/** A file younger than this may belong to a row about to be committed (e.g. by `vmtd ingest`). */
+const ORPHAN_AGE_MS = 10 * 60_000;
+
 /**
- * Removes files of `dir` that no row names: what a crash left between writing a blob and
- * committing the row that names it. Call at start, before anything writes new blobs.
+ * Removes files of `dir` that no row names and that are older than ten minutes: what a crash
+ * left between writing a blob and committing the row that names it. (A younger one may be a
+ * concurrent `vmtd ingest` about to commit its row; it is removed at a later start if orphaned.)
  */
-export function removeOrphanFiles(dir: string, named: Set<string>): string[] {
-  const orphans = readdirSync(dir).filter((f) => !named.has(f));
+export function removeOrphanFiles(dir: string, named: Set<string>, now = Date.now()): string[] {
+  const orphans = readdirSync(dir).filter((f) => !named.has(f) && statSync(join(dir, f)).mtimeMs < now - ORPHAN_AGE_MS);
   for (const f of orphans) unlinkSync(join(dir, f));
   return orphans;
 }

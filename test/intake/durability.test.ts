@@ -1,7 +1,7 @@
 // An acknowledged message is durable: kill -9 right after the 250 loses nothing.
 import t from 'tap';
 import { Socket } from 'node:net';
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { childConfig, eventually, exited, freePort, serve, vmtd } from '../helpers/child.js';
 import { plainMail } from '../helpers/mails.js';
@@ -79,6 +79,10 @@ t.test('a large message (its own spool file) acknowledged with 250 survives kill
   // What a crash in the middle of a transfer leaves behind: a file no spool row names.
   writeFileSync(join(spoolDir, '1-0000000000000000.sealed'), 'partial');
   writeFileSync(join(dir, 'data', 'blobs', '1-0000000000000000.pgp'), 'from a rolled-back step');
+  // Left by a crash an hour ago; a fresh file could be a concurrent `vmtd ingest` about to commit.
+  const anHourAgo = new Date(Date.now() - 3_600_000);
+  for (const f of [join(spoolDir, '1-0000000000000000.sealed'), join(dir, 'data', 'blobs', '1-0000000000000000.pgp')]) utimesSync(f, anHourAgo, anHourAgo);
+  writeFileSync(join(dir, 'data', 'blobs', '2-0000000000000000.pgp'), 'being written right now');
 
   const second = await serve(file);
   const cases = await eventually(() => {
@@ -89,6 +93,7 @@ t.test('a large message (its own spool file) acknowledged with 250 survives kill
   t.equal(cases.length, 1, 'exactly one case');
   t.same(readdirSync(spoolDir), kept, 'the unacknowledged partial file was removed, the acknowledged one kept');
   t.notOk(readdirSync(join(dir, 'data', 'blobs')).includes('1-0000000000000000.pgp'), 'a blob no row names was removed');
+  t.ok(readdirSync(join(dir, 'data', 'blobs')).includes('2-0000000000000000.pgp'), 'a fresh one is left alone');
   second.kill('SIGTERM');
   t.equal(await exited(second), 0);
   rmSync(dir, { recursive: true, force: true });
