@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { resolve } from 'node:path';
 import { dataFiles, openVmtd } from '../context.js';
 import { createLogger } from '../log.js';
+import { namedBlobFiles } from '../store/orphans.js';
 import { CliError, EX } from './exit.js';
 import type { CliEnv } from './main.js';
 
@@ -39,11 +40,7 @@ export async function backup(env: CliEnv): Promise<number> {
 /** Copies the spool and blob files the database copy `file` names into `file`.files/; returns how many. */
 async function copyBlobFiles(file: string, dirs: { spool: string; blobs: string }): Promise<number> {
   const copy = new Database(file, { readonly: true });
-  const names = (sql: string): string[] => copy.prepare(sql).pluck().all() as string[];
-  const wanted = {
-    spool: names('SELECT raw_file FROM spool WHERE raw_file IS NOT NULL'),
-    blobs: names('SELECT content_file FROM messages WHERE content_file IS NOT NULL UNION SELECT file FROM payloads WHERE file IS NOT NULL'),
-  };
+  const wanted = namedBlobFiles(copy);
   copy.close();
   let n = 0;
   for (const kind of ['spool', 'blobs'] as const) {

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { writeFully } from '../store/blob-files.js';
 import type { Transport } from './transport.js';
 
 /**
@@ -21,7 +22,7 @@ export function maildirTransport(dir: string): Transport {
         const fh = await open(tmp, 'wx', 0o600);
         try {
           for (const piece of [Buffer.from(`Return-Path: <${envelope.from}>\r\nDelivered-To: ${envelope.to}\r\n`), ...pieces]) {
-            for (let at = 0; at < piece.length; ) at += (await fh.write(piece, at, piece.length - at)).bytesWritten;
+            await writeFully(fh, piece);
           }
           await fh.sync();
         } finally {

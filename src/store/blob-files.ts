@@ -18,6 +18,11 @@ export type Stored = { inline: Buffer; file: null } | { inline: null; file: stri
 /** A new, unique file name with the given suffix. */
 export const newBlobName = (suffix: string): string => `${Date.now()}-${randomBytes(8).toString('hex')}${suffix}`;
 
+/** Writes all of `bytes` (at `position`, or where the file stands): a write may take only part. */
+export async function writeFully(fh: FileHandle, bytes: Uint8Array, position?: number): Promise<void> {
+  for (let at = 0; at < bytes.length; ) at += (await fh.write(bytes, at, bytes.length - at, position === undefined ? null : position + at)).bytesWritten;
+}
+
 /** Makes a directory's entries durable (after creating a file in it). */
 export async function syncDirectory(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
@@ -36,13 +41,10 @@ async function writeDurably(dir: string, suffix: string, fill: (write: (b: Uint8
   const name = newBlobName(suffix);
   const fh = await open(join(dir, name), 'wx', 0o600);
   try {
-    const write = async (b: Uint8Array): Promise<void> => {
-      for (let at = 0; at < b.length; ) at += (await fh.write(b, at, b.length - at)).bytesWritten;
-    };
-    const writeAt = async (b: Uint8Array, position: number): Promise<void> => {
-      for (let at = 0; at < b.length; ) at += (await fh.write(b, at, b.length - at, position + at)).bytesWritten;
-    };
-    await fill(write, writeAt);
+    await fill(
+      (b) => writeFully(fh, b),
+      (b, position) => writeFully(fh, b, position),
+    );
     await fh.sync();
   } finally {
     await fh.close();

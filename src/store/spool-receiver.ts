@@ -1,7 +1,7 @@
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { setImmediate } from 'node:timers/promises';
 import { join } from 'node:path';
-import { INLINE_LIMIT, newBlobName, syncDirectory, type Stored } from './blob-files.js';
+import { INLINE_LIMIT, newBlobName, syncDirectory, writeFully, type Stored } from './blob-files.js';
 import { SEALED_HEAD_BYTES, type Sealer, type Sealing } from './seal.js';
 
 /**
@@ -76,7 +76,7 @@ export class SpoolReceiver {
       if (this.failure) return;
       try {
         const fh = await file.handle;
-        for (let at = 0; at < bytes.length; ) at += (await fh.write(bytes, at, bytes.length - at)).bytesWritten;
+        await writeFully(fh, bytes);
       } catch (err) {
         this.failure = err;
       }
