@@ -109,8 +109,8 @@ export async function planner(keys: KeyCache): Promise<ScenarioResult> {
       const id = `SEC-2025-${String(i + 1).padStart(5, '0')}`;
       const at = new Date(now - (i % 45) * DAY).toISOString().replace(/\.\d{3}Z$/, 'Z');
       insertCase(db, sealer, { id, title: `case ${i}`, reporter: `r${i}@reporter.example`, at });
-      for (const c of config.coordinators) upsertMember(db, id, { email: c.email, name: c.name, role: 'coordinator', projectId: null, fingerprint: null }, at);
-      upsertMember(db, id, { email: `r${i}@reporter.example`, name: null, role: 'reporter', projectId: null, fingerprint: null }, at);
+      for (const c of config.coordinators) upsertMember(db, id, { email: c.email, name: c.name, role: 'coordinator', projectId: null, fingerprint: null, pinned: true }, at);
+      upsertMember(db, id, { email: `r${i}@reporter.example`, name: null, role: 'reporter', projectId: null, fingerprint: null, pinned: true }, at);
       const state = states[i % states.length]!;
       // A third of the cases have an embargo 10–40 days out (pre-disclosure not due yet) and a stakeholder to notify.
       const embargo = i % 3 === 0 ? new Date(now + (10 + (i % 30)) * DAY).toISOString().replace(/\.\d{3}Z$/, 'Z') : null;
@@ -175,12 +175,12 @@ export async function relay(keys: KeyCache): Promise<ScenarioResult> {
     fromName: 'A Reporter',
     subject: 'heap overflow in the packet parser',
     messageId: '<bench-relay@reporter.example>',
-    decoded: { format: 'pgp-mime', encrypted: true, signature: unsigned, content, notes: [] },
+    decoded: { format: 'pgp-mime', encrypted: true, signature: unsigned, content, notes: [], payloadIds: [] },
   };
   // Members carry their key's fingerprint, as case members do; RSA members reuse the 8 RSA keys
   // round-robin (the cost per member is one public-key operation whichever key it is).
   const membersOf = (pool: typeof ecc, n: number): Member[] =>
-    Array.from({ length: n }, (_, i) => ({ email: `member-${i}@bench.example`, name: null, role: 'expert' as const, projectId: null, fingerprint: pool[i % pool.length]!.getFingerprint().toUpperCase() }));
+    Array.from({ length: n }, (_, i) => ({ email: `member-${i}@bench.example`, name: null, role: 'expert' as const, projectId: null, fingerprint: pool[i % pool.length]!.getFingerprint().toUpperCase(), pinned: true }));
   const reps = quick ? 2 : 7;
   await planRelay(ctx, 'SEC-2026-0001', membersOf(ecc, 5), inbound, null); // warm up
   const out: Record<string, { medianMs: number; minMs: number; armorMs: number; bytesPerCopy: number }> = {};

@@ -1,8 +1,10 @@
-import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import { hkdfSync } from 'node:crypto';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from './clock.js';
 import { iso } from './clock.js';
 import type { Config } from './config/types.js';
+import { pinConfiguredPeople, type ConfiguredPeople } from './identity/configured.js';
 import type { Logger } from './log.js';
 import { intakeAddress } from './mail/addresses.js';
 import { loadOrCreateTeamKey, type TeamKey } from './pgp/team.js';
@@ -15,7 +17,11 @@ export interface Vmtd {
   config: Config;
   db: Db;
   sealer: Sealer;
+  /** Key of the bounce addresses' tokens, derived from the data key (so backups need nothing new). */
+  verpKey: Buffer;
   keyring: Keyring;
+  /** Configured people (coordinators, project contacts, stakeholders): address → pinned fingerprint. */
+  people: ConfiguredPeople;
   team: TeamKey;
   clock: Clock;
   log: Logger;
@@ -40,20 +46,26 @@ export async function openVmtd(config: Config, clock: Clock, log: Logger): Promi
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const files = dataFiles(dir);
   for (const d of [files.spool, files.blobs]) mkdirSync(d, { mode: 0o700, recursive: true });
-  const sealer = sealerFor(loadOrCreateDataKey(files.dataKey));
+  const dataKey = loadOrCreateDataKey(files.dataKey);
+  const sealer = sealerFor(dataKey);
+  const verpKey = Buffer.from(hkdfSync('sha256', dataKey, Buffer.alloc(0), 'vmtd verp v1', 32));
   const db = openDb(files.db);
   chmodSync(files.db, 0o600);
   const team = await loadOrCreateTeamKey(files.teamKey, config.instance.name, intakeAddress(config.instance), clock());
-  const keyring = await Keyring.load(db);
-  const at = iso(clock());
-  await keyring.add([team.publicKey], 'team', at);
-  for (const c of [...config.coordinators, ...config.projects.flatMap((p) => p.contacts), ...config.stakeholders]) {
-    if (!c.key) continue;
-    try {
-      await keyring.import(readFileSync(c.key, 'utf8'), 'config', at);
-    } catch (err) {
-      log.warn({ email: c.email, keyFile: c.key, err: (err as Error).message }, 'cannot read a configured key; this contact will receive nothing until fixed');
-    }
-  }
-  return { config, db, sealer, keyring, team: { privateKey: team.privateKey, publicKey: team.publicKey, fingerprint: team.fingerprint }, clock, log, teamKeyCreated: team.created };
+  const keyring = await Keyring.load(db, clock());
+  await keyring.add([team.publicKey], 'team', iso(clock()));
+  const people = await pinConfiguredPeople(config, keyring, clock(), log);
+  return { config, db, sealer, verpKey, keyring, people, team: { privateKey: team.privateKey, publicKey: team.publicKey, fingerprint: team.fingerprint }, clock, log, teamKeyCreated: team.created };
+}
+
+/**
+ * Takes a new configuration and the keys as they are now (SIGHUP, or after `vmtd keys import` by
+ * another process): rereads the keyring, imports the configured key files and pins the configured
+ * people again. The data directory and database stay as they are.
+ */
+export async function refreshKeys(ctx: Vmtd, config: Config = ctx.config): Promise<void> {
+  await ctx.keyring.reload(ctx.clock());
+  const people = await pinConfiguredPeople(config, ctx.keyring, ctx.clock(), ctx.log);
+  ctx.config = config;
+  ctx.people = people;
 }

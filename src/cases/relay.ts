@@ -1,5 +1,6 @@
 import { dataFiles, type Vmtd } from '../context.js';
 import { ARMOR_SLOT, composeEncrypted, innerEntity, textEntity } from '../mail/compose.js';
+import { caseSubject } from '../mail/subject.js';
 import type * as openpgp from 'openpgp';
 import { keyPacketFor } from '../pgp/encode.js';
 import { signAndEncryptOnce } from '../pgp/offload.js';
@@ -7,9 +8,9 @@ import type { Decoded } from '../pgp/decode.js';
 import { threadIds, type Member } from '../store/cases.js';
 import type { OutgoingMail, SharedPayload } from '../store/outbox.js';
 import { storeBytes } from '../store/blob-files.js';
-import { lettersToCoordinators, teamAddressing } from '../outbound/letters.js';
-import { usableKey } from '../outbound/usable-key.js';
-import { relayRecipients } from './recipients.js';
+import { keyBook, lettersToCoordinators, teamAddressing } from '../outbound/letters.js';
+import { recipientKey } from '../identity/recipient-key.js';
+import { authenticatedSender, relayRecipients } from './recipients.js';
 
 export interface Inbound {
   from: string | null;
@@ -19,12 +20,29 @@ export interface Inbound {
   decoded: Decoded;
 }
 
-/** The preamble members read first: who sent it, signature and encryption state, the case. */
-export function preamble(caseId: string, caseAddr: string, m: Inbound): string {
+/**
+ * Text a sender chose (a display name, a project name), made safe to show among vmtd's own
+ * lines: no control, format or line/paragraph separator characters (no forged line can start
+ * inside it), whitespace collapsed, at most `max` characters. Pure.
+ */
+export function untrustedText(s: string, max = 80): string {
+  const clean = s.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+/gu, ' ').replace(/\s+/g, ' ').trim();
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+}
+
+/**
+ * The preamble members read first: who sent it, signature and encryption state, the case. Every
+ * line states an authenticated fact except the sender's name and address, which are marked as
+ * the sender's own claim; a good signature names the member whose pinned key made it, if any.
+ */
+export function preamble(caseId: string, caseAddr: string, m: Inbound, members: Member[] = []): string {
   const sig = m.decoded.signature;
+  const signerMember = sig.state === 'good' ? members.find((x) => x.pinned && x.fingerprint === sig.signer) : undefined;
+  const from = untrustedText(m.from ?? 'unknown', 254);
+  const name = m.fromName ? untrustedText(m.fromName) : '';
   const signature =
     sig.state === 'good'
-      ? `good signature by ${sig.signer}`
+      ? `good signature by ${sig.signer}${signerMember ? ` (the key of ${signerMember.role} ${signerMember.email})` : ' (not the key of a member of this case)'}`
       : sig.state === 'bad'
         ? `BAD signature${sig.signer ? ` (key ${sig.signer})` : ''}: do not trust this message's origin`
         : sig.state === 'unknown-key'
@@ -32,10 +50,10 @@ export function preamble(caseId: string, caseAddr: string, m: Inbound): string {
           : 'unsigned';
   const lines = [
     `[vmtd] Case ${caseId}: a message to the case (reply to ${caseAddr}).`,
-    `From:       ${m.fromName ? `${m.fromName} <${m.from ?? 'unknown'}>` : (m.from ?? 'unknown')}`,
+    `From:       ${name ? `"${name.replace(/"/g, "'")}" <${from}>` : from} (as the sender wrote it: unverified)`,
     `Signature:  ${signature}`,
     `Encryption: ${m.decoded.encrypted ? 'was encrypted to the team key' : 'was NOT encrypted on its way to the team'}`,
-    ...m.decoded.notes.map((n) => `Note:       ${n}`),
+    ...m.decoded.notes.map((n) => `Note:       ${untrustedText(n, 200)}`),
     '',
   ];
   return lines.join('\n');
@@ -56,15 +74,15 @@ export async function planRelay(ctx: Vmtd, caseId: string, members: Member[], m:
   const i = ctx.config.instance;
   const now = ctx.clock();
   const caseAddr = `${i.intake}${i.separator}${caseId}@${i.domain}`.toLowerCase();
-  const recipients = relayRecipients(members, m.from, ctx.config.policy.echoToSender);
+  const recipients = relayRecipients(members, authenticatedSender(members, m.decoded.signature, m.from), ctx.config.policy.echoToSender);
   const realSubject = m.subject || '(no subject)';
-  const outerSubject = ctx.config.policy.protectSubject ? `[${caseId}] encrypted message` : `[${caseId}] ${realSubject.replace(`[${caseId}]`, '').trim()}`;
+  const outerSubject = ctx.config.policy.protectSubject ? `[${caseId}] encrypted message` : caseSubject(caseId, realSubject);
   const refs = [...threadIds(ctx.db, caseId), ...(m.messageId ? [m.messageId] : [])].filter((v, idx, all) => all.indexOf(v) === idx);
   const mails: OutgoingMail[] = [];
   const skipped: RelayPlan['skipped'] = [];
   const reachable: Array<{ member: Member; key: openpgp.PublicKey }> = [];
   for (const member of recipients) {
-    const lookup = await usableKey(ctx, member.email, member.fingerprint);
+    const lookup = await recipientKey(keyBook(ctx), { email: member.email, fingerprint: member.fingerprint, learnedKeyAllowed: member.role === 'reporter' });
     if (lookup.ok) reachable.push({ member, key: lookup.key });
     else skipped.push({ email: member.email, problem: lookup.problem });
   }
@@ -72,11 +90,11 @@ export async function planRelay(ctx: Vmtd, caseId: string, members: Member[], m:
     const addressed = reachable.map(({ member, key }) => ({
       key,
       member,
-      a: teamAddressing(ctx, member.email, outerSubject, caseId, { ...(m.messageId ? { inReplyTo: m.messageId } : {}), references: refs.slice(-10) }),
+      a: teamAddressing(ctx, member.email, outerSubject, caseId, { ...(m.messageId ? { inReplyTo: m.messageId } : {}), references: refs.slice(-10), list: true }),
     }));
     const inner = innerEntity(
-      { subject: `[${caseId}] ${realSubject.replace(`[${caseId}]`, '').trim()}`, from: m.from ?? 'unknown', to: caseAddr, date: now, messageId: addressed[0]!.a.messageId },
-      [textEntity(preamble(caseId, caseAddr, m)), m.decoded.content],
+      { subject: caseSubject(caseId, realSubject), from: m.from ?? 'unknown', to: caseAddr, date: now, messageId: addressed[0]!.a.messageId },
+      [textEntity(preamble(caseId, caseAddr, m, members)), m.decoded.content],
     );
     const shared = await signAndEncryptOnce(inner, ctx.team, now);
     // Written before the transaction that queues the copies: a large one goes to a file of its own.

@@ -16,8 +16,10 @@ export interface KeywordEnv {
   now: Date;
   config: Config;
   actor: Actor;
-  /** A usable key fingerprint for an address (keyring, or attached to the command message), or null. */
-  keyFor: (email: string) => string | null;
+  /** The key an expert is added with (attached, named by fingerprint, or imported/configured), or why none may be. */
+  keyFor: (email: string) => KeyPick;
+  /** The configured fingerprint of a project contact (null when their key is missing). */
+  configuredKey: (email: string) => string | null;
   caseExists: (id: string) => boolean;
   /** The YAML attached to the message, if any (for X-ADVISORY), and its patches (*.patch, *.diff). */
   advisoryYaml: string | null;
@@ -29,6 +31,22 @@ export interface KeywordEnv {
 }
 
 export type Outcome = { ok: true; note?: string } | { ok: false; reason: string };
+
+/** The key an X-ADD-EXPERT line may pin, decided before the handlers run (they stay pure). */
+export type KeyPick = { ok: true; fingerprint: string; note?: string } | { ok: false; reason: string };
+
+/**
+ * Reads `X-ADD-EXPERT: [Name] <address> [FINGERPRINT]` (or `address FINGERPRINT`): the address,
+ * the display name, and the fingerprint the coordinator names, if any (spaces inside it allowed). Pure.
+ */
+export function parseExpert(args: string): { email: string | null; name: string | null; fingerprint: string | null } {
+  const t = args.trim();
+  const fp = /(?:^|\s)((?:[0-9A-Fa-f]{4}\s?){9}[0-9A-Fa-f]{4}|[0-9A-Fa-f]{40})\s*$/.exec(t);
+  const rest = fp ? t.slice(0, fp.index).trim() : t;
+  const m = /^(?:(.*?)\s*<)?([^<>\s]+@[^<>\s]+?)>?$/.exec(rest);
+  const email = m?.[2]?.toLowerCase() ?? null;
+  return { email: email && EMAIL.test(email) ? email : null, name: m?.[1]?.replace(/"/g, '').trim() || null, fingerprint: fp ? fp[1]!.replace(/\s/g, '').toUpperCase() : null };
+}
 type Handler = (d: CaseDraft, args: string, env: KeywordEnv) => Outcome;
 
 const ok = (note?: string): Outcome => (note ? { ok: true, note } : { ok: true });
@@ -87,14 +105,13 @@ export const handlers: Record<string, Handler> = {
     return ok();
   },
   'ADD-EXPERT': (d, args, env) => {
-    const m = /^(?:(.*?)\s*<)?([^<>\s]+@[^<>\s]+?)>?$/.exec(args.trim());
-    const email = m?.[2]?.toLowerCase();
-    if (!email || !EMAIL.test(email)) return no(`"${args}" is not an address`);
+    const { email, name } = parseExpert(args);
+    if (!email) return no(`"${args}" is not an address`);
     if (d.members.some((x) => x.email === email)) return no(`${email} is already a member`);
-    const fingerprint = env.keyFor(email);
-    if (!fingerprint) return no(`no usable key for ${email}: attach it to this message or import it (vmtd keys import)`);
-    d.members.push({ email, name: m?.[1]?.replace(/"/g, '').trim() || null, role: 'expert', projectId: null, fingerprint });
-    return ok(`${email} added with key ${fingerprint}`);
+    const pick = env.keyFor(email);
+    if (!pick.ok) return no(pick.reason);
+    d.members.push({ email, name, role: 'expert', projectId: null, fingerprint: pick.fingerprint, pinned: true });
+    return ok(`${email} added with key ${pick.fingerprint}${pick.note ? ` (${pick.note})` : ''}`);
   },
   'REMOVE-EXPERT': (d, args) => {
     const email = args.trim().replace(/^.*<|>$/g, '').toLowerCase();
@@ -111,7 +128,7 @@ export const handlers: Record<string, Handler> = {
     d.projects[id] ??= 'unknown';
     for (const c of p.contacts) {
       const email = c.email.toLowerCase();
-      if (!d.members.some((x) => x.email === email)) d.members.push({ email, name: c.name, role: 'project-contact', projectId: id, fingerprint: env.keyFor(email) });
+      if (!d.members.some((x) => x.email === email)) d.members.push({ email, name: c.name, role: 'project-contact', projectId: id, fingerprint: env.configuredKey(email), pinned: true });
     }
     return ok(`${id} added with its ${p.contacts.length} contact(s)`);
   },

@@ -91,6 +91,8 @@ export const configSchema = {
         protectSubject: { type: 'boolean', default: true },
         requireEncryptedReports: { type: 'boolean', default: false },
         ackPerSenderPerHour: { type: 'integer', minimum: 0, default: 20 },
+        casesPerSenderPerHour: { type: 'integer', minimum: 1, default: 10 },
+        casesPerHour: { type: 'integer', minimum: 1, default: 200 },
         echoToSender: { type: 'boolean', default: false },
         publishTimeline: { type: 'boolean', default: false },
         defaultDisclosureTime: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', default: '15:00' },

@@ -58,6 +58,10 @@ export interface Config {
     protectSubject: boolean;
     requireEncryptedReports: boolean;
     ackPerSenderPerHour: number;
+    /** New cases one sender address may open in an hour; more are quarantined (releasable), coordinators told once. */
+    casesPerSenderPerHour: number;
+    /** New cases all senders together may open in an hour; same treatment. */
+    casesPerHour: number;
     echoToSender: boolean;
     publishTimeline: boolean;
     defaultDisclosureTime: string;

@@ -61,7 +61,8 @@ export async function checkKeys(ctx: Vmtd): Promise<Finding[]> {
     ...ctx.config.stakeholders.map((s) => ({ ...s, role: `stakeholder ${s.id}` })),
   ];
   for (const p of people) {
-    const key = ctx.keyring.forEmail(p.email);
+    const fp = ctx.people.get(p.email.toLowerCase());
+    const key = fp ? ctx.keyring.byFingerprint(fp) : undefined;
     if (!key) {
       out.push(fail(`${p.role} ${p.email} has no key`, p.key ? `the key file ${p.key} has no key for ${p.email}` : `add key: FILE for ${p.email} in the configuration`));
       continue;

@@ -1,13 +1,14 @@
 import type * as openpgp from 'openpgp';
 import type { MessageContent } from '../mail/content.js';
-import { emailsOf, readPublicKeys } from '../pgp/keys.js';
+import { certifiedEmailsOf, readPublicKeys } from '../pgp/keys.js';
 
 /**
  * Public keys a sender offers for their own address: attached (`application/pgp-keys`, or an
  * `.asc` holding a public key block) or in an `Autocrypt:` header. A key whose user IDs do not
- * carry the sender's address is ignored (no substituting another person's user ID).
+ * carry the sender's address in a self-certified user ID is ignored. Such a key only ever serves
+ * to encrypt to that sender: it authorizes nothing and never becomes a configured person's key.
  */
-export async function offeredKeys(sender: string, content: MessageContent, autocrypt: string | null): Promise<openpgp.PublicKey[]> {
+export async function offeredKeys(sender: string, content: MessageContent, autocrypt: string | null, now: Date): Promise<openpgp.PublicKey[]> {
   const found = await attachedKeys(content);
   if (autocrypt) {
     const attrs = Object.fromEntries(
@@ -24,7 +25,9 @@ export async function offeredKeys(sender: string, content: MessageContent, autoc
       }
     }
   }
-  return found.filter((k) => emailsOf(k).includes(sender));
+  const mine: openpgp.PublicKey[] = [];
+  for (const k of found) if ((await certifiedEmailsOf(k, now)).includes(sender)) mine.push(k);
+  return mine;
 }
 
 const KEY_BLOCK = Buffer.from('-----BEGIN PGP PUBLIC KEY BLOCK-----');

@@ -1,7 +1,8 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config/types.js';
 
 /** What an envelope recipient means to vmtd. */
-export type Recipient = { kind: 'intake' } | { kind: 'case'; caseId: string } | { kind: 'bounce'; outboxId: number };
+export type Recipient = { kind: 'intake' } | { kind: 'case'; caseId: string } | { kind: 'bounce'; outboxId: number; token: string };
 
 type Instance = Config['instance'];
 
@@ -15,9 +16,27 @@ export function caseAddress(i: Instance, caseId: string): string {
   return `${i.intake}${i.separator}${caseId}@${i.domain}`.toLowerCase();
 }
 
-/** security-bounces+OUTBOXID@DOMAIN: the VERP envelope sender of one outgoing mail. */
-export function bounceAddress(i: Instance, outboxId: number): string {
-  return `${i.intake}-bounces${i.separator}${outboxId}@${i.domain}`.toLowerCase();
+/**
+ * security-bounces+OUTBOXID-TOKEN@DOMAIN: the VERP envelope sender of one outgoing mail. The token
+ * (verpToken) makes the address unguessable: only a mail that really went there can be bounced.
+ */
+export function bounceAddress(i: Instance, outboxId: number, verpKey: Buffer): string {
+  return `${i.intake}-bounces${i.separator}${outboxId}-${verpToken(verpKey, outboxId)}@${i.domain}`.toLowerCase();
+}
+
+/** The token of one outbox row's bounce address: 80 bits of HMAC-SHA256 under the VERP key, base32-hex. */
+export function verpToken(verpKey: Buffer, outboxId: number): string {
+  const mac = createHmac('sha256', verpKey).update(`verp:${outboxId}`).digest();
+  let bits = 0n;
+  for (const b of mac.subarray(0, 10)) bits = (bits << 8n) | BigInt(b);
+  return bits.toString(32).padStart(16, '0');
+}
+
+/** Whether `token` is the bounce token of `outboxId` (constant time). */
+export function isVerpToken(verpKey: Buffer, outboxId: number, token: string): boolean {
+  const want = Buffer.from(verpToken(verpKey, outboxId));
+  const got = Buffer.from(token.toLowerCase());
+  return want.length === got.length && timingSafeEqual(want, got);
 }
 
 /** The List-Id of a case's list. */
@@ -38,8 +57,9 @@ export function parseRecipient(i: Instance, address: string): Recipient | undefi
   if (local === intake) return { kind: 'intake' };
   const bouncePrefix = `${intake}-bounces${i.separator}`;
   if (local.startsWith(bouncePrefix)) {
-    const id = local.slice(bouncePrefix.length);
-    return /^\d{1,15}$/.test(id) ? { kind: 'bounce', outboxId: Number(id) } : undefined;
+    // OUTBOXID-TOKEN; a bare OUTBOXID (mail sent before tokens) is accepted and then ignored.
+    const m = /^(\d{1,15})(?:-([0-9a-v]{1,32}))?$/.exec(local.slice(bouncePrefix.length));
+    return m ? { kind: 'bounce', outboxId: Number(m[1]), token: m[2] ?? '' } : undefined;
   }
   if (local.startsWith(intake + i.separator)) {
     const caseId = local.slice(intake.length + i.separator.length).toUpperCase();

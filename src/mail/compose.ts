@@ -19,6 +19,14 @@ export interface Addressing {
   listId?: string;
   /** RFC 3834: set on every mail vmtd sends on its own (acks, notices, answers, alerts). */
   autoSubmitted?: 'auto-generated' | 'auto-replied';
+  /**
+   * A relay of a member's message: list mail. It is a person's words, so it carries no
+   * Auto-Submitted (RFC 3834 reserves that for mail a program wrote, and some clients file such
+   * mail away); instead the headers every responder honours for lists: `Precedence: list`,
+   * `List-Post` beside `List-Id` (RFC 5230 vacation must not answer either), and Exchange's
+   * `X-Auto-Response-Suppress: All`.
+   */
+  list?: boolean;
 }
 
 /** A header value stripped of line breaks and control characters. */
@@ -75,7 +83,10 @@ function outerHeaders(a: Addressing, contentType: string): string {
   if (a.inReplyTo) lines.push(`In-Reply-To: ${headerSafe(a.inReplyTo)}`);
   if (a.references && a.references.length > 0) lines.push(`References: ${a.references.map(headerSafe).join(' ')}`);
   if (a.listId) lines.push(`List-Id: ${headerSafe(a.listId)}`);
+  if (a.list && a.replyTo) lines.push(`List-Post: <mailto:${headerSafe(a.replyTo)}>`);
+  if (a.list) lines.push('Precedence: list');
   if (a.autoSubmitted) lines.push(`Auto-Submitted: ${a.autoSubmitted}`);
+  if (a.list || a.autoSubmitted) lines.push('X-Auto-Response-Suppress: All');
   lines.push('MIME-Version: 1.0', contentType);
   return lines.map(fold).join('\r\n');
 }

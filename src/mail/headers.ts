@@ -1,5 +1,6 @@
 import { simpleParser } from 'mailparser';
 import { header, parseEntity } from './entity.js';
+import { decodeHeaderText } from './subject.js';
 
 /** What routing needs from a message's outer header, decoded. */
 export interface MailHeaders {
@@ -39,7 +40,10 @@ export async function readHeaders(raw: Buffer): Promise<MailHeaders> {
   const precedence = (header(entity.headers, 'precedence') ?? '').toLowerCase().trim();
   const automatic =
     !autoSubmitted.startsWith('no') ||
-    ['bulk', 'list', 'junk'].includes(precedence) ||
+    ['bulk', 'list', 'junk', 'auto_reply'].includes(precedence) ||
+    // Delivery and read reports (RFC 3464, 8098) are automatic whatever their other headers say.
+    entity.type === 'multipart/report' ||
+    entity.type === 'message/disposition-notification' ||
     header(entity.headers, 'list-id') !== undefined ||
     header(entity.headers, 'x-autoreply') !== undefined ||
     header(entity.headers, 'x-autorespond') !== undefined;
@@ -56,10 +60,11 @@ export async function readHeaders(raw: Buffer): Promise<MailHeaders> {
   };
 }
 
-/** The protected Subject of a decrypted entity (protected-headers="v1"), if it carries one. */
+/** The protected Subject of a decrypted entity (protected-headers="v1"), if it carries one, decoded. */
 export function protectedSubject(content: Buffer): string | null {
   const entity = parseEntity(content);
   if (!entity.params['protected-headers']) return null;
   const subject = header(entity.headers, 'subject');
-  return subject ? subject.replace(/[\r\n\t]+/g, ' ').trim() : null;
+  // Read from the raw entity: RFC 2047 words (=?UTF-8?Q?=C3=9Cberlauf?=) and raw UTF-8 are decoded here.
+  return subject ? decodeHeaderText(subject) : null;
 }

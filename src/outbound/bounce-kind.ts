@@ -32,3 +32,25 @@ export function bounceKind(raw: Buffer): BounceKind {
   if (/mailer-daemon|postmaster/i.test(from)) return 'failed';
   return 'not-a-bounce';
 }
+
+/**
+ * The recipients a delivery status notification (RFC 3464) reports as failed: the Final-Recipient
+ * (or Original-Recipient) of each per-recipient block whose Action is `failed`, lower-cased.
+ * Empty when the message holds no message/delivery-status part. Pure and total.
+ */
+export function failedRecipients(raw: Buffer): string[] {
+  const found = new Set<string>();
+  const walk = (entity: Entity, depth: number): void => {
+    if (depth > 5) return;
+    if (entity.type === 'message/delivery-status') {
+      for (const block of textOf(entity).replace(/\r\n?/g, '\n').split(/\n\s*\n/)) {
+        if (!/^Action:\s*failed\b/im.test(block)) continue;
+        for (const m of block.matchAll(/^(?:Final|Original)-Recipient:\s*[^;\n]*;\s*<?([^\s<>]+@[^\s<>]+?)>?\s*$/gim)) found.add(m[1]!.toLowerCase());
+      }
+      return;
+    }
+    for (const c of childrenOf(entity) ?? []) walk(c, depth + 1);
+  };
+  walk(parseEntity(raw), 0);
+  return [...found];
+}

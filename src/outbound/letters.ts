@@ -4,6 +4,7 @@ import type { Vmtd } from '../context.js';
 import { caseAddress, intakeAddress, listId } from '../mail/addresses.js';
 import { attachmentEntity, composeClearsigned, composeEncrypted, innerEntity, newMessageId, textEntity, type Addressing } from '../mail/compose.js';
 import { clearsign, encryptSigned, signOnce } from '../pgp/encode.js';
+import { recipientKey } from '../identity/recipient-key.js';
 import type { OutboxKind, OutgoingMail } from '../store/outbox.js';
 
 export interface Letter {
@@ -63,18 +64,25 @@ export async function composeLetter(ctx: Vmtd, l: Letter): Promise<OutgoingMail>
   return { caseId: l.caseId, kind: l.kind, messageId: a.messageId, rcpt: l.to, raw: composeClearsigned(a, signed) };
 }
 
-/** Letters to every coordinator (encrypted to each one's key), e.g. alerts. Coordinators without a usable key are skipped and logged. */
+/**
+ * Letters to every coordinator, each encrypted to that coordinator's configured key, e.g. alerts.
+ * A coordinator whose key is unusable (missing, expired, revoked, sign-only) is skipped and
+ * logged, never a reason to fail: the others still get theirs (the planner tells them once).
+ */
 export async function lettersToCoordinators(ctx: Vmtd, l: Omit<Letter, 'to' | 'key'>): Promise<OutgoingMail[]> {
   const out: OutgoingMail[] = [];
   for (const c of ctx.config.coordinators) {
-    const key = ctx.keyring.forEmail(c.email);
-    if (!key) {
-      ctx.log.warn({ coordinator: c.email }, 'coordinator has no key: alert not sent');
+    const choice = await recipientKey(keyBook(ctx), { email: c.email, fingerprint: null });
+    if (!choice.ok) {
+      ctx.log.warn({ coordinator: c.email, problem: choice.problem }, 'coordinator has no usable key: letter not sent');
       continue;
     }
-    out.push(await composeLetter(ctx, { ...l, to: c.email, key }));
+    out.push(await composeLetter(ctx, { ...l, to: c.email, key: choice.key }));
   }
   return out;
 }
+
+/** What the key chooser reads, as of now. */
+export const keyBook = (ctx: Vmtd) => ({ keyring: ctx.keyring, people: ctx.people, now: ctx.clock() });
 
 export const stamp = (ctx: Vmtd): string => iso(ctx.clock());

@@ -90,7 +90,7 @@ export class OutboxWorker {
   private async attempt(row: OutboxRow): Promise<{ row: OutboxRow; result: DeliveryResult }> {
     try {
       const pieces = await materialize(row, (id) => this.payload(id));
-      return { row, result: await this.transport.deliver({ from: bounceAddress(this.ctx.config.instance, row.id), to: row.rcpt }, pieces) };
+      return { row, result: await this.transport.deliver({ from: bounceAddress(this.ctx.config.instance, row.id, this.ctx.verpKey), to: row.rcpt }, pieces) };
     } catch (err) {
       // Not the transport's answer but a local fault (e.g. an unreadable payload file): retried.
       return { row, result: { ok: false, permanent: false, error: `local: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` } };

@@ -17,9 +17,24 @@ export function fingerprintOf(key: openpgp.Key): string {
   return key.getFingerprint().toUpperCase();
 }
 
-/** Lower-cased e-mail addresses of a key's user IDs. */
-export function emailsOf(key: openpgp.Key): string[] {
-  return [...new Set(key.users.map((u) => u.userID?.email?.toLowerCase()).filter((e): e is string => !!e))];
+/**
+ * Lower-cased addresses of a key's user IDs that carry a valid, unrevoked self-certification at
+ * `date`. A user ID merely appended to a key (no self-signature, or one by another key) never
+ * counts: anyone can append "alice@…" to their key, only the key's owner can certify it.
+ */
+export async function certifiedEmailsOf(key: openpgp.Key, date: Date): Promise<string[]> {
+  const emails = new Set<string>();
+  for (const u of key.users) {
+    const email = u.userID?.email?.toLowerCase();
+    if (!email || emails.has(email)) continue;
+    try {
+      await u.verify(date);
+      emails.add(email);
+    } catch {
+      // Not self-certified, revoked or expired: the address is not the key owner's claim.
+    }
+  }
+  return [...emails];
 }
 
 /** Reads every public key in armored or binary key material; ignores secret parts. */
@@ -29,6 +44,17 @@ export async function readPublicKeys(material: string | Uint8Array): Promise<ope
       ? await openpgp.readKeys({ armoredKeys: material })
       : await openpgp.readKeys({ binaryKeys: material });
   return keys.map((k) => (k.isPrivate() ? k.toPublic() : (k as openpgp.PublicKey)));
+}
+
+/** Why a key cannot make a valid signature at `now` (expired, revoked), or null if it can. */
+export async function signingProblem(key: openpgp.Key, now: Date): Promise<string | null> {
+  try {
+    if (await key.isRevoked(undefined, undefined, now)) return 'key is revoked';
+    await key.getSigningKey(undefined, now);
+    return null;
+  } catch (err) {
+    return explain(err);
+  }
 }
 
 /** Facts about a key at `now`. Never throws on a malformed or unusable key. */
@@ -48,7 +74,7 @@ export async function describeKey(key: openpgp.Key, now: Date): Promise<KeyInfo>
     expiresAt = null;
   }
   if (!encryptionProblem && expiresAt && expiresAt <= now) encryptionProblem = 'key has expired';
-  return { fingerprint: fingerprintOf(key), emails: emailsOf(key), encryptionProblem, expiresAt };
+  return { fingerprint: fingerprintOf(key), emails: await certifiedEmailsOf(key, now), encryptionProblem, expiresAt };
 }
 
 function explain(err: unknown): string {

@@ -10,7 +10,10 @@ export interface SignatureCheck {
   /** Fingerprint of the signing key (good), or the issuer key ID (unknown-key/bad) when known. */
   signer?: string;
   signedAt?: Date;
-  /** SHA-256 of the signature packet: the identity of a signature, for replay protection. */
+  /**
+   * The identity of what was signed (signatureIdentity): the same signed statement however its
+   * packets are re-encoded or padded with unhashed subpackets, for replay protection.
+   */
   digest?: string;
 }
 
@@ -24,12 +27,34 @@ export const readConfig: Partial<openpgp.Config> = {
 };
 
 /**
- * Judges openpgp's verification results. Only the first signature counts: a message with several
- * signatures is judged by it, and any bad one makes the whole message bad.
+ * What a signer signed, as one digest: the signer, the hashed part of the signature (version,
+ * type, algorithms, hashed subpackets with the creation time) and the signed data (text
+ * signatures over their canonical form). Unhashed subpackets, packet framing and the signature
+ * values themselves (ECDSA's are malleable) are left out: changing them does not make a new
+ * statement, so it must not make a new identity.
+ */
+export function signatureIdentity(signer: string, packet: openpgp.SignaturePacket, signed: Uint8Array): string {
+  // openpgp's .d.ts omits signatureData (the hashed part as read) although every packet has it.
+  const hashed = (packet as unknown as { signatureData: Uint8Array | null }).signatureData ?? new Uint8Array();
+  const textMode = packet.signatureType === openpgp.enums.signature.text;
+  const data = textMode ? Buffer.from(canonicalText(Buffer.from(signed.buffer, signed.byteOffset, signed.length).toString('utf8')), 'utf8') : signed;
+  return createHash('sha256').update(`vmtd-signature-v1\0${signer}\0`).update(hashed).update(createHash('sha256').update(data).digest()).digest('hex');
+}
+
+/** Text as a text signature sees it: CRLF line ends, trailing blanks of each line dropped. */
+function canonicalText(text: string): string {
+  return text.replace(/\r\n?/g, '\n').split('\n').map((l) => l.replace(/[ \t]+$/, '')).join('\r\n');
+}
+
+/**
+ * Judges openpgp's verification results over `signed` (the data as signed). Only the first
+ * signature counts: a message with several signatures is judged by it, and any bad one makes
+ * the whole message bad.
  */
 export async function judgeSignatures(
   sigs: openpgp.VerifyMessageResult['signatures'],
   keys: openpgp.PublicKey[],
+  signed: Uint8Array,
 ): Promise<SignatureCheck> {
   if (sigs.length === 0) return unsigned;
   const first = sigs[0]!;
@@ -41,9 +66,10 @@ export async function judgeSignatures(
     return { state: 'bad', signer: keyId };
   }
   const packet = signature.packets[0];
-  const digest = createHash('sha256').update(signature.write()).digest('hex');
   const signedAt = packet?.created ?? undefined;
   const key = keys.find((k) => k.getKeyIDs().some((id) => id.equals(first.keyID)));
+  const digest = packet ? signatureIdentity(key ? fingerprintOf(key) : keyId, packet, signed) : undefined;
+  if (!digest) return { state: 'bad', signer: keyId };
   if (!key) return { state: 'unknown-key', signer: keyId, digest, ...(signedAt ? { signedAt } : {}) };
   try {
     await first.verified;
@@ -75,7 +101,7 @@ export async function verifyDetached(
   }
   const message = await openpgp.createMessage({ binary: data });
   const result = await openpgp.verify({ message, signature, verificationKeys: keys, date, config: readConfig, format: 'binary' });
-  return judgeSignatures(result.signatures, keys);
+  return judgeSignatures(result.signatures, keys, data);
 }
 
 /** Verifies a cleartext-signed block; returns the signed text only (never the text around it). */
@@ -91,5 +117,6 @@ export async function verifyCleartext(
     return undefined;
   }
   const result = await openpgp.verify({ message, verificationKeys: keys, date, config: readConfig });
-  return { text: message.getText(), check: await judgeSignatures(result.signatures, keys) };
+  const text = message.getText();
+  return { text, check: await judgeSignatures(result.signatures, keys, Buffer.from(text, 'utf8')) };
 }

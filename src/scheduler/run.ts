@@ -9,8 +9,8 @@ import { describeKey } from '../pgp/keys.js';
 import { membersOf } from '../store/cases.js';
 import { addEvent } from '../store/events.js';
 import { enqueue, type OutgoingMail } from '../store/outbox.js';
-import { composeLetter, lettersToCoordinators } from '../outbound/letters.js';
-import { usableKey } from '../outbound/usable-key.js';
+import { composeLetter, keyBook, lettersToCoordinators } from '../outbound/letters.js';
+import { recipientKey } from '../identity/recipient-key.js';
 import { formatUtc } from '../commands/embargo.js';
 import { latestAdvisory, type StoredAdvisory } from './advisory-store.js';
 import { digestItems } from './digest.js';
@@ -60,8 +60,8 @@ async function effectOf(ctx: Vmtd, a: Action): Promise<Effect | undefined> {
   if (a.kind === 'digest') {
     const items = await digestItemsNow(ctx);
     if (items.length === 0) return { mails: [], event: { caseId: null, kind: 'digest-empty', detail: { coordinator: a.coordinator } }, notice: { caseId: null, kind: 'digest' } };
-    const key = ctx.keyring.forEmail(a.coordinator);
-    const mails = key ? [await composeLetter(ctx, { to: a.coordinator, key, caseId: null, kind: 'digest', subject: `vmtd digest ${a.day}`, text: render('digest', { teamName, day: a.day, items }), autoSubmitted: 'auto-generated' })] : [];
+    const choice = await recipientKey(keyBook(ctx), { email: a.coordinator, fingerprint: null });
+    const mails = choice.ok ? [await composeLetter(ctx, { to: a.coordinator, key: choice.key, caseId: null, kind: 'digest', subject: `vmtd digest ${a.day}`, text: render('digest', { teamName, day: a.day, items }), autoSubmitted: 'auto-generated' })] : [];
     return { mails, event: { caseId: null, kind: 'digest', detail: { coordinator: a.coordinator, items: items.length } }, notice: { caseId: null, kind: 'digest' } };
   }
   const c = ctx.db.prepare('SELECT id, embargo FROM cases WHERE id = ?').get(a.caseId) as { id: string; embargo: string | null };
@@ -73,7 +73,7 @@ async function effectOf(ctx: Vmtd, a: Action): Promise<Effect | undefined> {
     case 'pre-disclosure':
     case 'update': {
       const s = ctx.config.stakeholders.find((x) => x.id === a.stakeholder)!;
-      const lookup = await usableKey(ctx, s.email, null);
+      const lookup = await recipientKey(keyBook(ctx), { email: s.email, fingerprint: null });
       if (!lookup.ok) {
         const alerts = await lettersToCoordinators(ctx, { caseId: a.caseId, kind: 'alert', subject: `[${a.caseId}] ${a.kind} to ${s.id} not sent`, text: `The ${a.kind} notice to ${s.id} <${s.email}> for ${a.caseId} was not sent: ${lookup.problem}. Nothing is sent in clear.`, autoSubmitted: 'auto-generated' });
         return { mails: alerts, event: { caseId: a.caseId, kind: 'notice-failed', detail: { stakeholder: s.id, problem: lookup.problem } }, notice: { caseId: a.caseId, kind: 'failed', stakeholder: s.id } };
@@ -131,7 +131,7 @@ async function publication(ctx: Vmtd, caseId: string, stored: StoredAdvisory | u
     const reporters = membersOf(ctx.db, caseId).filter((m) => m.role === 'reporter');
     const credits = [...stored.advisory.reporters.map((r) => `${r.name}${r.affiliation ? ` from ${r.affiliation}` : ''} (${r.reported.join(', ')})`), ...stored.advisory.credits.map((c) => `${c.name} (${c.type.toLowerCase()})`)];
     for (const r of reporters) {
-      const lookup = await usableKey(ctx, r.email, r.fingerprint);
+      const lookup = await recipientKey(keyBook(ctx), { email: r.email, fingerprint: r.fingerprint, learnedKeyAllowed: true });
       const text = render('published-reporter', { ...common, advisoryId: stored.advisory.id, credits });
       mails.push(await composeLetter(ctx, { to: r.email, ...(lookup.ok ? { key: lookup.key } : {}), caseId, kind: 'notice', subject: `[${caseId}] published: ${stored.advisory.id}`, text: lookup.ok ? text : `The advisory for case ${caseId} is now public (${stored.advisory.id}). Thank you.`, autoSubmitted: 'auto-generated' }));
     }
@@ -164,7 +164,8 @@ async function digestItemsNow(ctx: Vmtd): Promise<string[]> {
   const members = ctx.db.prepare(`SELECT m.email, m.fingerprint, group_concat(m.case_id) AS cases FROM members m JOIN cases c ON c.id = m.case_id WHERE c.state IN ('new','triaged','accepted','scheduled') GROUP BY m.email, m.fingerprint`).all() as Array<{ email: string; fingerprint: string | null; cases: string }>;
   const keys = [];
   for (const m of members) {
-    const key = (m.fingerprint && ctx.keyring.byFingerprint(m.fingerprint)) || ctx.keyring.forEmail(m.email);
+    const fp = ctx.people.has(m.email) ? ctx.people.get(m.email) : m.fingerprint;
+    const key = fp ? ctx.keyring.byFingerprint(fp) : undefined;
     const info = key ? await describeKey(key, now) : null;
     keys.push({ email: m.email, caseIds: m.cases.split(','), problem: info ? info.encryptionProblem : 'no key', expiresAt: info?.expiresAt ?? null });
   }

@@ -10,6 +10,11 @@ export interface Member {
   role: MemberRole;
   projectId: string | null;
   fingerprint: string | null;
+  /**
+   * Whether `fingerprint` authorizes this member's commands. Configured people and experts a
+   * coordinator added are pinned; a reporter only once their own signed mail pinned their key.
+   */
+  pinned: boolean;
 }
 
 export interface CaseRow {
@@ -103,10 +108,10 @@ export function allCases(db: Db, sealer: Sealer): CaseRow[] {
 /** Adds (or updates the role and key of) a member of a case. */
 export function upsertMember(db: Db, caseId: string, m: Member, at: string): void {
   db.prepare(
-    `INSERT INTO members (case_id, email, name, role, project_id, fingerprint, added_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+    `INSERT INTO members (case_id, email, name, role, project_id, fingerprint, pinned, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT(case_id, email) DO UPDATE SET name = excluded.name, role = excluded.role, project_id = excluded.project_id,
-       fingerprint = COALESCE(excluded.fingerprint, members.fingerprint)`,
-  ).run(caseId, m.email.toLowerCase(), m.name, m.role, m.projectId, m.fingerprint, at);
+       fingerprint = COALESCE(excluded.fingerprint, members.fingerprint), pinned = excluded.pinned`,
+  ).run(caseId, m.email.toLowerCase(), m.name, m.role, m.projectId, m.fingerprint, m.pinned ? 1 : 0, at);
 }
 
 /** Removes a member; returns whether one was removed. */
@@ -116,12 +121,12 @@ export function removeMember(db: Db, caseId: string, email: string): boolean {
 
 /** A case's members, coordinators first. */
 export function membersOf(db: Db, caseId: string): Member[] {
-  return db
+  return (db
     .prepare(
-      `SELECT email, name, role, project_id AS projectId, fingerprint FROM members WHERE case_id = ?
+      `SELECT email, name, role, project_id AS projectId, fingerprint, pinned FROM members WHERE case_id = ?
        ORDER BY CASE role WHEN 'coordinator' THEN 0 WHEN 'reporter' THEN 1 WHEN 'project-contact' THEN 2 ELSE 3 END, added_at, email`,
     )
-    .all(caseId) as Member[];
+    .all(caseId) as Array<Omit<Member, 'pinned'> & { pinned: number }>).map((m) => ({ ...m, pinned: m.pinned === 1 }));
 }
 
 /** The case a message or outgoing mail with this Message-ID belongs to, if any. */
@@ -141,7 +146,8 @@ export interface StoredMessage {
   encrypted: boolean;
   signature: string;
   signer: string | null;
-  kind: 'report' | 'reply' | 'command' | 'comment';
+  /** `auto`: an auto-reply or delivery report kept with the case, never relayed. */
+  kind: 'report' | 'reply' | 'command' | 'comment' | 'auto';
   /** Sealed (storeSealed), in the row or in a file. */
   content: Stored | null;
 }

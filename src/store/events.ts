@@ -20,3 +20,8 @@ export function eventsOf(db: Db, caseId: string): EventRow[] {
   const rows = db.prepare('SELECT at, actor, kind, detail FROM events WHERE case_id = ? ORDER BY id').all(caseId) as Array<{ at: string; actor: string; kind: string; detail: string }>;
   return rows.map((r) => ({ ...r, detail: JSON.parse(r.detail) as Record<string, unknown> }));
 }
+
+/** How many events of a kind were recorded since `since` (for rate limits on alerts). */
+export function countEventsSince(db: Db, kind: string, since: string): number {
+  return (db.prepare('SELECT COUNT(*) AS n FROM events WHERE kind = ? AND at >= ?').get(kind, since) as { n: number }).n;
+}

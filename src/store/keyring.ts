@@ -1,62 +1,115 @@
-import type * as openpgp from 'openpgp';
-import { describeKey, emailsOf, fingerprintOf, readPublicKeys, type KeyInfo } from '../pgp/keys.js';
+import * as openpgp from 'openpgp';
+import { certifiedEmailsOf, describeKey, fingerprintOf, readPublicKeys, type KeyInfo } from '../pgp/keys.js';
 import type { Db } from './db.js';
 
+/**
+ * Where a key came from. `team`, `config` and `import` were put there by the operator (or by a
+ * coordinator's signed command, which imports): they are trusted material. `mail` was offered by
+ * whoever sent a message (attachment, Autocrypt): usable to encrypt to that sender, never trusted.
+ */
 export type KeySource = 'team' | 'config' | 'import' | 'mail';
+
+interface Entry {
+  key: openpgp.PublicKey;
+  source: KeySource;
+  addedAt: string;
+  /** Addresses of self-certified, unrevoked user IDs (as of when the key was stored). */
+  emails: string[];
+}
+
+const trusted = (s: KeySource): boolean => s !== 'mail';
 
 /**
  * The public keys vmtd knows, persisted in the `keys` table and held parsed in memory.
- * A key is found by fingerprint, or by address among keys whose user IDs carry that address.
+ * A key is found by fingerprint, or by address among keys whose self-certified user IDs carry it.
+ * Key material learned from mail never changes a trusted key (only a verified revocation of it
+ * is taken), so a sender can neither graft user IDs onto an operator's key nor replace it.
  */
 export class Keyring {
-  private readonly keys = new Map<string, { key: openpgp.PublicKey; source: KeySource; addedAt: string }>();
+  private keys = new Map<string, Entry>();
 
   private constructor(private readonly db: Db) {}
 
   /** Loads every stored key. */
-  static async load(db: Db): Promise<Keyring> {
+  static async load(db: Db, now: Date): Promise<Keyring> {
     const ring = new Keyring(db);
-    const rows = db.prepare('SELECT fingerprint, armored, source, added_at FROM keys ORDER BY added_at').all() as Array<{
+    await ring.reload(now);
+    return ring;
+  }
+
+  /** Reads the stored keys again (after `vmtd keys import` by another process, or SIGHUP). */
+  async reload(now: Date): Promise<void> {
+    const rows = this.db.prepare('SELECT fingerprint, armored, source, added_at FROM keys ORDER BY added_at').all() as Array<{
       fingerprint: string;
       armored: string;
       source: KeySource;
       added_at: string;
     }>;
+    const keys = new Map<string, Entry>();
     for (const r of rows) {
-      const [key] = await readPublicKeys(r.armored);
-      if (key) ring.keys.set(r.fingerprint, { key, source: r.source, addedAt: r.added_at });
+      try {
+        const [key] = await readPublicKeys(r.armored);
+        if (key) keys.set(r.fingerprint, { key, source: r.source, addedAt: r.added_at, emails: await certifiedEmailsOf(key, now) });
+      } catch {
+        // One unreadable stored key must not make every other key unavailable.
+      }
     }
-    return ring;
+    this.keys = keys;
   }
 
   /**
-   * Stores keys (new ones, or newer versions of known ones, merged by openpgp) and returns them.
-   * A key learned from mail never displaces the source of a key that came from config or import.
+   * Stores keys (new ones, or newer versions of known ones, merged by openpgp) and returns the
+   * ones stored. Mail never merges into a trusted key: of such material only a verified
+   * revocation is kept, and the key is not returned as learned.
    */
   async add(keys: openpgp.PublicKey[], source: KeySource, at: string): Promise<openpgp.PublicKey[]> {
+    const now = new Date(at);
     const added: openpgp.PublicKey[] = [];
     for (const k of keys) {
       const fp = fingerprintOf(k);
       const known = this.keys.get(fp);
+      if (known && trusted(known.source) && !trusted(source)) {
+        await this.takeRevocation(known, k, now);
+        continue;
+      }
       let key = k;
       if (known) {
         try {
-          key = await known.key.update(k);
+          key = await known.key.update(k, now);
         } catch {
           key = known.key;
         }
       }
-      const keptSource = known && known.source !== 'mail' ? known.source : source;
-      this.db
-        .prepare(
-          `INSERT INTO keys (fingerprint, armored, emails, source, added_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT(fingerprint) DO UPDATE SET armored = excluded.armored, emails = excluded.emails, source = ?`,
-        )
-        .run(fp, key.armor(), JSON.stringify(emailsOf(key)), keptSource, at, keptSource);
-      this.keys.set(fp, { key, source: keptSource, addedAt: known?.addedAt ?? at });
+      const keptSource = known && trusted(known.source) ? known.source : source;
+      this.store(fp, { key, source: keptSource, addedAt: known?.addedAt ?? at, emails: await certifiedEmailsOf(key, now) }, at);
       added.push(key);
     }
     return added;
+  }
+
+  /** Keeps a key-level revocation that `offered` carries for a trusted key (verified by openpgp's merge). */
+  private async takeRevocation(known: Entry, offered: openpgp.PublicKey, now: Date): Promise<void> {
+    try {
+      if (await known.key.isRevoked(undefined, undefined, now)) return;
+      const merged = await known.key.update(offered, now);
+      if (!(await merged.isRevoked(undefined, undefined, now))) return;
+      const copy = (await readPublicKeys(known.key.write()))[0]!;
+      copy.revocationSignatures = merged.revocationSignatures;
+      const fp = fingerprintOf(copy);
+      this.store(fp, { ...known, key: copy, emails: await certifiedEmailsOf(copy, now) }, known.addedAt);
+    } catch {
+      // Unreadable or unverifiable material changes nothing.
+    }
+  }
+
+  private store(fp: string, e: Entry, at: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO keys (fingerprint, armored, emails, source, added_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT(fingerprint) DO UPDATE SET armored = excluded.armored, emails = excluded.emails, source = excluded.source`,
+      )
+      .run(fp, e.key.armor(), JSON.stringify(e.emails), e.source, at);
+    this.keys.set(fp, e);
   }
 
   /** Reads armored or binary key material and stores every public key in it. */
@@ -68,16 +121,26 @@ export class Keyring {
     return this.keys.get(fp.toUpperCase())?.key;
   }
 
+  /** Where a key came from, or undefined when it is not in the keyring. */
+  sourceOf(fp: string): KeySource | undefined {
+    return this.keys.get(fp.toUpperCase())?.source;
+  }
+
+  /** Self-certified addresses of a stored key (empty when unknown). */
+  emailsOf(fp: string): string[] {
+    return this.keys.get(fp.toUpperCase())?.emails ?? [];
+  }
+
   /**
-   * The key to use for an address: among keys carrying it, one from config/import before one
-   * learned from mail, newest first within a source.
+   * Keys whose self-certified user IDs carry `email`, newest first. With `trustedOnly`, keys
+   * learned from mail are left out: what authorizes or names a member must never come from them.
    */
-  forEmail(email: string): openpgp.PublicKey | undefined {
+  keysFor(email: string, opts: { trustedOnly: boolean }): openpgp.PublicKey[] {
     const addr = email.toLowerCase();
-    const rank = (s: KeySource): number => (s === 'mail' ? 1 : 0);
-    const candidates = [...this.keys.values()].filter((e) => emailsOf(e.key).includes(addr));
-    candidates.sort((a, b) => rank(a.source) - rank(b.source) || b.addedAt.localeCompare(a.addedAt));
-    return candidates[0]?.key;
+    return [...this.keys.values()]
+      .filter((e) => e.emails.includes(addr) && (!opts.trustedOnly || trusted(e.source)))
+      .sort((a, b) => Number(trusted(b.source)) - Number(trusted(a.source)) || b.addedAt.localeCompare(a.addedAt))
+      .map((e) => e.key);
   }
 
   /** Every known public key (to verify signatures against). */

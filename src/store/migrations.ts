@@ -178,4 +178,25 @@ export const migrations: string[] = [
   ALTER TABLE payloads ADD COLUMN file TEXT;
   CREATE INDEX outbox_rcpt ON outbox(rcpt, created_at); -- answer rate limits look up by recipient
   `,
+  /* 7: trust: pinned member keys, every authenticated command recorded, ciphertexts seen */ `
+  -- pinned: the member's fingerprint authorizes their commands (configured people, experts a
+  -- coordinator added with a key, reporters once their own signed mail pinned it). A reporter's
+  -- key learned from mail only serves to encrypt to them until then.
+  ALTER TABLE members ADD COLUMN pinned INTEGER NOT NULL DEFAULT 1;
+  UPDATE members SET pinned = 0 WHERE role = 'reporter';
+  -- signatures_seen.digest is now the identity of what was signed (pgp/verify.ts signatureIdentity);
+  -- outcome: applied | failed | refused.
+  ALTER TABLE signatures_seen ADD COLUMN outcome TEXT;
+  ALTER TABLE signatures_seen ADD COLUMN spool_id INTEGER;
+  -- The first sighting of each encrypted payload (SHA-256 of its session key): decrypted into one case only.
+  CREATE TABLE payloads_seen (
+    digest TEXT PRIMARY KEY,
+    case_id TEXT,
+    sender TEXT,
+    spool_id INTEGER NOT NULL,
+    at TEXT NOT NULL
+  );
+  CREATE INDEX cases_reporter ON cases(reporter, created_at);
+  CREATE INDEX events_kind ON events(kind, at);
+  `,
 ];

@@ -99,6 +99,11 @@ export function markFailed(db: Db, id: number, error: string): void {
   db.prepare("UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE id = ?").run(error, id);
 }
 
+/** A delivery the receiving side reported failed after accepting it (a DSN to its bounce address). */
+export function markBounced(db: Db, id: number, error: string): void {
+  db.prepare("UPDATE outbox SET state = 'failed', last_error = ? WHERE id = ? AND state = 'sent'").run(error, id);
+}
+
 export interface OutboxFacts {
   id: number;
   caseId: string | null;

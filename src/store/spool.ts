@@ -17,7 +17,7 @@ export interface SpoolRow {
   attempts: number;
 }
 
-export type SpoolOutcome = 'report' | 'case-message' | 'command' | 'bounce' | 'junk';
+export type SpoolOutcome = 'report' | 'case-message' | 'command' | 'bounce' | 'junk' | 'duplicate' | 'automatic';
 
 /**
  * Commits one raw message to the spool, sealed. When this returns, the message survives a crash

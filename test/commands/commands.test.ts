@@ -134,7 +134,7 @@ t.test('refusals leave the case unchanged', async (t) => {
     ],
     ['unknown key', () => sendCommand(v, 'mallory', caseId, `X-CASE: ${caseId}\nX-STATE: rejected`, { mode: 'clearsign' }), /must be signed with a key known/],
     ['non-coordinator', () => sendCommand(v, 'maint', caseId, `X-CASE: ${caseId}\nX-STATE: rejected`), /may not use X-STATE/],
-    ['From not matching the key', () => sendCommand(v, 'alice', caseId, `X-CASE: ${caseId}\nX-STATE: rejected`, { from: 'bob@example.org' }), /not a user ID of the signing key/],
+    ['From not matching the key', () => sendCommand(v, 'alice', caseId, `X-CASE: ${caseId}\nX-STATE: rejected`, { from: 'bob@example.org' }), /not a self-certified user ID of the signing key/],
     ['wrong X-CASE', () => sendCommand(v, 'alice', caseId, `X-CASE: ${otherCase}\nX-STATE: rejected`), /does not match/],
     ['missing X-CASE', () => sendCommand(v, 'alice', caseId, 'X-STATE: rejected'), /must start with X-CASE/],
     [
@@ -164,7 +164,7 @@ t.test('a replayed signature is refused', async (t) => {
   t.equal(view().severity, 'low');
   await sendCommand(v, 'alice', caseId, `X-CASE: ${caseId}\nX-SEVERITY: high`);
   const again = await resend(v, 'alice', mail.raw, mail.to, mail.from);
-  t.match(again.answer, /already applied once/);
+  t.match(again.answer, /already received once/);
   t.equal(view().severity, 'high', 'the replay changed nothing');
 });
 

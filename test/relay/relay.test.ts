@@ -54,7 +54,7 @@ t.test('the report is relayed to every other member, each copy encrypted to that
     const inner = await simpleParser(dec.stdout);
     t.match(inner.subject, `[${caseId()}] ${SUBJECT_WORD} overflow`, 'the real subject travels inside (protected headers)');
     t.match(dec.stdout.toString(), `good signature by ${g('rita').fingerprint('rita@reporter.example')}`, 'preamble: signature state');
-    t.match(dec.stdout.toString(), 'From:       Rita Reporter <rita@reporter.example>', 'preamble: original sender');
+    t.match(dec.stdout.toString(), 'From:       "Rita Reporter" <rita@reporter.example> (as the sender wrote it: unverified)', 'preamble: original sender');
     t.match(dec.stdout.toString(), SECRET, 'original text');
     const nested = await simpleParser(inner.attachments.find((a) => a.contentType === 'message/rfc822')?.content ?? dec.stdout);
     const poc = [...inner.attachments, ...nested.attachments].find((a) => a.filename === 'poc.bin');
@@ -104,6 +104,6 @@ t.test('members without a usable key get nothing; the coordinators are told who 
   t.match(alert, /eve@libfoo\.example: key has expired/);
   t.match(alert, /sam@libfoo\.example: key has no usable encryption subkey/);
   t.match(alert, /rex@libfoo\.example: key is revoked/);
-  t.match(alert, /nokey@libfoo\.example: no key known/);
+  t.match(alert, /nokey@libfoo\.example: no usable key configured/);
   t.notMatch(alert, SECRET, 'the alert holds no case content');
 });
