@@ -12,6 +12,9 @@ export interface KeyInfo {
 /** The settings that keep keys and messages readable by GnuPG 2.2 (see STACK.md). */
 export const gpgCompatible: Partial<openpgp.Config> = { v6Keys: false, aeadProtect: false };
 
+/** Clocks differ: a self-certification up to this far in our future is taken as made now. */
+const CERTIFICATION_SLACK_MS = 5 * 60 * 1000;
+
 /** Upper-case hex fingerprint of a key. */
 export function fingerprintOf(key: openpgp.Key): string {
   return key.getFingerprint().toUpperCase();
@@ -23,12 +26,14 @@ export function fingerprintOf(key: openpgp.Key): string {
  * counts: anyone can append "alice@…" to their key, only the key's owner can certify it.
  */
 export async function certifiedEmailsOf(key: openpgp.Key, date: Date): Promise<string[]> {
+  // A certification made a moment ago by a clock running ahead of ours still counts.
+  const at = new Date(date.getTime() + CERTIFICATION_SLACK_MS);
   const emails = new Set<string>();
   for (const u of key.users) {
     const email = u.userID?.email?.toLowerCase();
     if (!email || emails.has(email)) continue;
     try {
-      await u.verify(date);
+      await u.verify(at);
       emails.add(email);
     } catch {
       // Not self-certified, revoked or expired: the address is not the key owner's claim.
