@@ -23,7 +23,31 @@ export function findCase(refs: CaseReferences, exists: (id: string) => boolean, 
 
 /** Project IDs a report names on `Project:` lines among its first lines (like a bug tracker pseudo-header). */
 export function namedProjects(text: string, known: string[]): string[] {
+  return projectNames(text, known).known;
+}
+
+/**
+ * The names on a report's `Project:` lines among its first ten lines, lower-cased, each once, in
+ * order: those that are registered project IDs (as before: lower-case IDs) and those that are not. Pure.
+ */
+export function projectNames(text: string, registered: string[]): { known: string[]; unknown: string[] } {
   const head = text.split(/\r?\n/).slice(0, 10);
-  const names = head.flatMap((l) => /^project:\s*(.+)$/i.exec(l.trim())?.[1]?.split(/[\s,]+/) ?? []).map((n) => n.toLowerCase());
-  return [...new Set(names)].filter((n) => known.includes(n));
+  const names = head.flatMap((l) => /^project:\s*(.+)$/i.exec(l.trim())?.[1]?.split(/[\s,]+/) ?? []).map((n) => n.toLowerCase()).filter((n) => n !== '');
+  const all = [...new Set(names)];
+  // Known names as registered (IDs are compared as the report writes them, lower-cased).
+  return { known: all.filter((n) => registered.includes(n)), unknown: all.filter((n) => !registered.includes(n)) };
+}
+
+/**
+ * The relay preamble's note for project names nobody registered, so that the members see a name
+ * the reporter meant (a typo, a project not yet added) instead of its silent loss. Names are cut
+ * to 40 characters and at most five are listed. Pure.
+ */
+export function unknownProjectsNote(unknown: string[]): string | null {
+  if (unknown.length === 0) return null;
+  const shown = unknown.slice(0, 5).map((n) => `"${n.length > 40 ? `${n.slice(0, 40)}…` : n}"`);
+  const more = unknown.length > 5 ? ` and ${unknown.length - 5} more` : '';
+  return unknown.length === 1
+    ? `the report names project ${shown[0]}, which is not registered (vmtd project add, then X-ADD-PROJECT)`
+    : `the report names projects ${shown.join(', ')}${more}, which are not registered (vmtd project add, then X-ADD-PROJECT)`;
 }
