@@ -13,7 +13,7 @@ import { caseList } from '../../src/cases/view.js';
 let v: TestVmtd;
 const allOut: Delivered[] = [];
 t.before(async () => {
-  v = await startTestVmtd({ extraConfig: 'policy: { ackPerSenderPerHour: 1000 }' });
+  v = await startTestVmtd({ extraConfig: 'policy: { ackPerSenderPerHour: 1000, casesPerSenderPerHour: 1000 }' });
 });
 t.teardown(() => v.stop());
 
