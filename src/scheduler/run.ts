@@ -14,6 +14,7 @@ import { recipientKey } from '../identity/recipient-key.js';
 import { formatUtc } from '../commands/embargo.js';
 import { latestAdvisory, type StoredAdvisory } from './advisory-store.js';
 import { digestItems } from './digest.js';
+import { alertUnusableCoordinatorKeys } from './key-alerts.js';
 import { caseTimeline, timelineText } from './timeline.js';
 import { announcements, doneKeys, loadPlanCases, syncPlannedNotices } from './load.js';
 import { dailyMinute, isoMinute, plan, type Action } from './planner.js';
@@ -224,5 +225,6 @@ export async function runPlanner(ctx: Vmtd, opts: { digest: boolean } = { digest
     summary.sent.push(a.key);
     ctx.log.info({ key: a.key }, 'scheduled work done');
   }
+  await alertUnusableCoordinatorKeys(ctx);
   return summary;
 }

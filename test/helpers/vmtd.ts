@@ -15,7 +15,7 @@ export interface TestClock {
 }
 
 /** The config YAML tests use: two coordinators, project libfoo, stakeholder distros. */
-export function testConfigYaml(dir: string, extra = '', moreProjects = ''): string {
+export function testConfigYaml(dir: string, extra = '', moreProjects = '', coordinatorKeys: Partial<Record<'alice' | 'bob', Person>> = {}): string {
   return `
 instance:
   name: Example Security Team
@@ -27,8 +27,8 @@ smtp: { host: 127.0.0.1, port: 0 }
 delivery: { transport: maildir, maildir: ${dir}/outgoing }
 log: { level: ${process.env.VMTD_TEST_LOG ?? 'silent'} }
 coordinators:
-  - { name: Alice Coordinator, email: alice@example.org, key: ${pubKeyFile('alice')} }
-  - { name: Bob Coordinator, email: bob@example.org, key: ${pubKeyFile('bob')} }
+  - { name: Alice Coordinator, email: alice@example.org, key: ${pubKeyFile(coordinatorKeys.alice ?? 'alice')} }
+  - { name: Bob Coordinator, email: bob@example.org, key: ${pubKeyFile(coordinatorKeys.bob ?? 'bob')} }
 projects:
   - id: libfoo
     name: libfoo
@@ -76,10 +76,10 @@ export function encryptedPayload(raw: Buffer): string {
   return parts[1]!.body.toString();
 }
 
-export async function startTestVmtd(opts: { extraConfig?: string; moreProjects?: string; now?: Date; dir?: string } = {}): Promise<TestVmtd> {
+export async function startTestVmtd(opts: { extraConfig?: string; moreProjects?: string; now?: Date; dir?: string; coordinatorKeys?: Partial<Record<'alice' | 'bob', Person>> } = {}): Promise<TestVmtd> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'vmtd-test-'));
   const file = join(dir, 'vmtd.yaml');
-  writeFileSync(file, testConfigYaml(dir, opts.extraConfig, opts.moreProjects));
+  writeFileSync(file, testConfigYaml(dir, opts.extraConfig, opts.moreProjects, opts.coordinatorKeys));
   const config = parseConfig(readFileSync(file, 'utf8'), file);
   const clock: TestClock = { now: opts.now ?? new Date() };
   const daemon = await startDaemon(config, () => clock.now, createLogger(config.log.level));

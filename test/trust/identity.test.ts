@@ -45,7 +45,8 @@ async function grafted(kind: 'unsigned' | 'transplanted'): Promise<string> {
   packets.splice(3, 0, ...(insert as openpgp.AnyPacket[]));
   const list = new openpgp.PacketList<openpgp.AnyPacket>();
   list.push(...packets);
-  return new openpgp.PublicKey(list).armor();
+  // The .d.ts narrows the constructor to key packets; a key's packet list is what it takes at runtime.
+  return new openpgp.PublicKey(list as unknown as ConstructorParameters<typeof openpgp.PublicKey>[0]).armor();
 }
 
 /** `who`'s key with a self-signed user ID for `address` added by its owner (gpg --quick-add-uid). */

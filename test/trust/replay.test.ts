@@ -34,11 +34,13 @@ function malloryReads(out: Delivered[]): string {
 
 /** A clear-signed text with an extra unhashed subpacket: same statement, other packet bytes (gpg still says good). */
 async function padded(clearsigned: string): Promise<string> {
-  const msg = await openpgp.readCleartextMessage({ cleartextMessage: clearsigned });
+  // The .d.ts of CleartextMessage omits its signature and constructor arguments, both there at runtime.
+  const msg = (await openpgp.readCleartextMessage({ cleartextMessage: clearsigned })) as unknown as { signature: openpgp.Signature; getText(): string };
   const sig = msg.signature.packets[0]!;
   const body = Buffer.concat([Buffer.from([0x80, 0, 0, 0]), Buffer.from([0, 11, 0, 3]), Buffer.from('x@vmtd.test'), Buffer.from('pad')]);
   (sig as unknown as { unhashedSubpackets: Array<{ type: number; critical: boolean; body: Uint8Array }> }).unhashedSubpackets.push({ type: 20, critical: false, body });
-  return new openpgp.CleartextMessage(msg.getText(), msg.signature).armor();
+  const Cleartext = openpgp.CleartextMessage as unknown as new (text: string, signature: openpgp.Signature) => openpgp.CleartextMessage;
+  return new Cleartext(msg.getText(), msg.signature).armor();
 }
 
 let ritaCase: string;
