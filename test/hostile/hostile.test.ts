@@ -34,8 +34,8 @@ t.test('every corpus case gets its safe outcome', async (t) => {
     const out = v.take();
     allOut.push(...out);
     if (c.name.startsWith('EFAIL')) {
-      const copy = out.find((d) => d.to === 'alice@example.org');
-      const text = v.gpg('alice').decrypt(encryptedPayload(copy!.raw)).stdout.toString();
+      // Alice's copy of the relay (she may also get an alert about a member without a key).
+      const text = out.filter((d) => d.to === 'alice@example.org').map((d) => v.gpg('alice').decrypt(encryptedPayload(d.raw)).stdout.toString()).find((x) => x.includes('[vmtd] Case')) ?? '';
       t.match(text, 'HOSTILE-SECRET-efail-inside', 'the encrypted part is relayed');
       t.notMatch(text, 'CLEAR-EXFIL-MARKER', 'the clear parts are never merged into the decrypted content');
       t.match(text, /unencrypted part\(s\) dropped/, 'the preamble says parts were dropped');
