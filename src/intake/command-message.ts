@@ -95,7 +95,7 @@ async function refuse(ctx: Vmtd, u: Understood, caseId: string | null, reason: s
     if (caseId) addEvent(ctx.db, caseId, at, u.sender ?? 'unknown', 'command-refused', { reason, spool: u.row.id });
     if (signer) recordCommand(ctx.db, signer.digest, caseId, 'refused', u.row.id, at);
     for (const m of mails) enqueue(ctx.db, m, at);
-    finishSpooled(ctx, u, 'command', null, at);
+    finishSpooled(ctx, u, 'refused', null, at, reason);
   })();
   ctx.log.warn({ spool: u.row.id, case: caseId, reason }, 'command refused');
 }

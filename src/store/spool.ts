@@ -17,7 +17,8 @@ export interface SpoolRow {
   attempts: number;
 }
 
-export type SpoolOutcome = 'report' | 'case-message' | 'command' | 'bounce' | 'junk' | 'duplicate' | 'automatic';
+/** `refused`: a command message refused (its reason kept on the row, so `vmtd spool list` finds it). */
+export type SpoolOutcome = 'report' | 'case-message' | 'command' | 'refused' | 'bounce' | 'junk' | 'duplicate' | 'automatic';
 
 /**
  * Commits one raw message to the spool, sealed. When this returns, the message survives a crash
@@ -72,8 +73,8 @@ export async function spoolRow(db: Db, sealer: Sealer, spoolDir: string, id: num
 }
 
 /** Records the outcome of processing; call inside the transaction that applied it. */
-export function markSpoolDone(db: Db, id: number, outcome: SpoolOutcome, caseId: string | null, at: string): void {
-  db.prepare("UPDATE spool SET state = 'done', outcome = ?, case_id = ?, processed_at = ? WHERE id = ?").run(outcome, caseId, at, id);
+export function markSpoolDone(db: Db, id: number, outcome: SpoolOutcome, caseId: string | null, at: string, reason: string | null = null): void {
+  db.prepare("UPDATE spool SET state = 'done', outcome = ?, case_id = ?, processed_at = ?, reason = ? WHERE id = ?").run(outcome, caseId, at, reason, id);
 }
 
 /** Quarantines a message with a reason that names the problem, never the content. */
