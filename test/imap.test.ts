@@ -8,7 +8,7 @@ import { eventually, freePort } from './helpers/child.js';
 import { hasDovecot, startDovecot } from './helpers/dovecot.js';
 import { plainMail } from './helpers/mails.js';
 import { startTestVmtd } from './helpers/vmtd.js';
-import { caseList } from '../src/cases/view.js';
+import { caseList } from '../src/store/case-view.js';
 
 t.test('messages in the mailbox become cases once, are flagged, and new ones arrive by IDLE', { skip: hasDovecot ? false : 'SKIPPED: dovecot is not installed (or not root)' }, async (t) => {
   const port = await freePort();

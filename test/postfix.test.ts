@@ -7,7 +7,7 @@ import { pgpMime, plainMail, textPart } from './helpers/mails.js';
 import { hasPostfix, startPostfix, type Postfix } from './helpers/postfix.js';
 import { startSmartHost, type SmartHost } from './helpers/smarthost.js';
 import { startTestVmtd, type TestVmtd } from './helpers/vmtd.js';
-import { caseList, caseView } from '../src/cases/view.js';
+import { caseList, caseView } from '../src/store/case-view.js';
 
 const SECRET = 'postfix-relayed-overflow-QUUX-1234';
 

@@ -1,5 +1,5 @@
 import type { SignatureCheck } from '../pgp/verify.js';
-import type { Member } from '../store/cases.js';
+import type { Member } from '../cases/members.js';
 
 /**
  * The member who provably sent a message: the From address is theirs and the message carries a

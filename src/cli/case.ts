@@ -1,5 +1,5 @@
 import { openVmtd } from '../context.js';
-import { caseList, caseView, type CaseView } from '../cases/view.js';
+import { caseList, caseView, type CaseView } from '../store/case-view.js';
 import { createLogger } from '../log.js';
 import { quarantined } from '../store/spool.js';
 import { CliError, EX } from './exit.js';

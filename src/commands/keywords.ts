@@ -1,7 +1,7 @@
 import type { Config } from '../config/types.js';
-import type { CaseDraft } from '../cases/draft.js';
+import type { CaseRecord } from '../cases/record.js';
 import { keywordTransition, transition } from '../cases/lifecycle.js';
-import type { MemberRole } from '../store/cases.js';
+import type { MemberRole } from '../cases/members.js';
 import { embargoProblem, formatUtc, parseEmbargo } from './embargo.js';
 
 /** Who is acting, as far as a keyword needs to know. */
@@ -47,7 +47,7 @@ export function parseExpert(args: string): { email: string | null; name: string 
   const email = m?.[2]?.toLowerCase() ?? null;
   return { email: email && EMAIL.test(email) ? email : null, name: m?.[1]?.replace(/"/g, '').trim() || null, fingerprint: fp ? fp[1]!.replace(/\s/g, '').toUpperCase() : null };
 }
-type Handler = (d: CaseDraft, args: string, env: KeywordEnv) => Outcome;
+type Handler = (d: CaseRecord, args: string, env: KeywordEnv) => Outcome;
 
 const ok = (note?: string): Outcome => (note ? { ok: true, note } : { ok: true });
 const no = (reason: string): Outcome => ({ ok: false, reason });
@@ -58,7 +58,7 @@ export const projectStatuses = ['affected', 'not-affected', 'fixed', 'unknown'] 
 const EMAIL = /^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/;
 const CVE = /^CVE-\d{4}-\d{4,}$/;
 
-function setEmbargo(d: CaseDraft, args: string, env: KeywordEnv): Outcome {
+function setEmbargo(d: CaseRecord, args: string, env: KeywordEnv): Outcome {
   const parsed = parseEmbargo(args, env.config.policy.defaultDisclosureTime);
   if (!parsed.ok) return no(parsed.reason);
   if (parsed.spec.kind === 'none') {
@@ -83,7 +83,7 @@ export const handlers: Record<string, Handler> = {
     const to = args.toLowerCase();
     const t = keywordTransition(d.state, to);
     if (!t.ok) return no(t.reason);
-    d.state = to as CaseDraft['state'];
+    d.state = to as CaseRecord['state'];
     return ok(`state is ${to}`);
   },
   CLASS: (d, args) => {
@@ -245,7 +245,7 @@ export function mayUse(role: MemberRole, keyword: string): boolean {
  * Moves a case between accepted and scheduled as its facts change: scheduled once an embargo is
  * set and the advisory approved; back to accepted when either goes. Pure.
  */
-export function settleSchedule(d: CaseDraft): void {
+export function settleSchedule(d: CaseRecord): void {
   const ready = d.embargo !== null && d.advisory?.state === 'approved';
   if (d.state === 'accepted' && ready) d.state = 'scheduled';
   else if (d.state === 'scheduled' && !ready) d.state = 'accepted';

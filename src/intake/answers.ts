@@ -3,7 +3,7 @@ import type { Vmtd } from '../context.js';
 import { recipientKey } from '../identity/recipient-key.js';
 import { caseAddress } from '../mail/addresses.js';
 import { isTeamAddress } from '../mail/own-address.js';
-import { composeLetter, keyBook } from '../outbound/letters.js';
+import { composeLetter, keyBook } from '../compose/letters.js';
 import { countAnswersTo, type OutgoingMail } from '../store/outbox.js';
 import type { Understood } from './understood.js';
 

@@ -1,8 +1,9 @@
 import { iso } from '../clock.js';
 import { dataFiles, type Vmtd } from '../context.js';
-import { planRelay } from '../cases/relay.js';
+import { planRelay } from '../compose/relay.js';
 import { storeSealed, type Stored } from '../store/blob-files.js';
-import { getCase, insertCase, insertMessage, membersOf, peekCaseId, takeCaseId, upsertMember, type Member } from '../store/cases.js';
+import { getCase, insertCase, insertMessage, membersOf, peekCaseId, takeCaseId, upsertMember } from '../store/cases.js';
+import { type Member } from '../cases/members.js';
 import { addEvent } from '../store/events.js';
 import { enqueue, type OutgoingMail } from '../store/outbox.js';
 import { casesOpenedSince, quarantinedSince } from '../store/seen.js';

@@ -1,15 +1,16 @@
 import type * as openpgp from 'openpgp';
 import { iso } from '../clock.js';
 import type { Vmtd } from '../context.js';
-import { loadDraft, saveDraft, type CaseDraft } from '../cases/draft.js';
+import type { CaseRecord } from '../cases/record.js';
+import { loadCaseRecord, saveCaseRecord } from '../store/case-records.js';
 import { isOpen } from '../cases/lifecycle.js';
-import { caseList } from '../cases/view.js';
+import { caseList } from '../store/case-view.js';
 import { textEntity } from '../mail/compose.js';
 import { certifiedEmailsOf, describeKey, fingerprintOf, signingProblem } from '../pgp/keys.js';
 import { addEvent } from '../store/events.js';
 import { enqueue, type OutgoingMail } from '../store/outbox.js';
 import { commandSeen, recordCommand, type CommandOutcome } from '../store/seen.js';
-import { composeLetter } from '../outbound/letters.js';
+import { composeLetter } from '../compose/letters.js';
 import { authenticate } from '../commands/authorize.js';
 import { formatUtc } from '../commands/embargo.js';
 import { parseCommands, teamKeywords, type CommandLine } from '../commands/grammar.js';
@@ -155,7 +156,7 @@ async function expertKeys(ctx: Vmtd, lines: CommandLine[], attached: openpgp.Pub
   return picks;
 }
 
-function statusText(d: CaseDraft): string {
+function statusText(d: CaseRecord): string {
   return [
     `Case ${d.id}: ${d.state}${d.class ? `, class ${d.class}` : ''}${d.severity ? `, severity ${d.severity}` : ''}`,
     `Embargo:   ${d.embargo ? formatUtc(new Date(d.embargo)) : 'none'}`,
@@ -200,7 +201,7 @@ export async function handleCommandMessage(ctx: Vmtd, u: Understood, caseId: str
   if (isTeam && lines[0]?.keyword !== 'CASE') return teamCommands(ctx, u, lines, comment, signer);
   if (lines[0]?.keyword !== 'CASE') return refuse(ctx, u, null, 'a case command message must start with X-CASE: CASE-ID', signer);
   const named = lines[0].args.toUpperCase();
-  const before = caseId ? loadDraft(ctx.db, ctx.sealer, caseId) : undefined;
+  const before = caseId ? loadCaseRecord(ctx.db, ctx.sealer, caseId) : undefined;
   const member = before?.members.find((m) => m.pinned && m.fingerprint === signer.fingerprint);
   // One answer whether the case does not exist or the signer is no member of it: no existence oracle.
   if (!before || !member) return refuse(ctx, u, null, `your key is not the pinned key of a member of case ${named} (or there is no such case); case commands go to the case's own address`, signer);
@@ -220,13 +221,13 @@ export async function handleCommandMessage(ctx: Vmtd, u: Understood, caseId: str
     actor,
     keyFor: (email) => experts.get(email) ?? { ok: false, reason: `no key for ${email}` },
     configuredKey: (email) => ctx.people.get(email.toLowerCase()) ?? null,
-    caseExists: (other) => !!loadDraft(ctx.db, ctx.sealer, other),
+    caseExists: (other) => !!loadCaseRecord(ctx.db, ctx.sealer, other),
     advisoryYaml: attachedYaml(u),
     patches: attachedPatches(u),
     validateAdvisory: validateAdvisoryYaml,
     overridden: lines.some((l) => l.keyword === 'EMBARGO-OVERRIDE' && l.args !== ''),
   };
-  const after: CaseDraft = structuredClone(before);
+  const after: CaseRecord = structuredClone(before);
   const results: LineResult[] = lines.map((l) => {
     const h = handlers[l.keyword];
     if (!h) return { line: l.line, ok: false, note: `unknown keyword X-${l.keyword} (send X-HELP to the team address for the list)` };
@@ -261,7 +262,7 @@ export async function handleCommandMessage(ctx: Vmtd, u: Understood, caseId: str
     extra: answers,
     members: after.members,
     apply: (at) => {
-      saveDraft(ctx.db, ctx.sealer, before, after, at, from);
+      saveCaseRecord(ctx.db, ctx.sealer, before, after, at, from);
       record(at, 'applied');
       for (const l of lines) {
         addEvent(ctx.db, id, at, from, 'command', { keyword: l.keyword, ...(privateArgs.includes(l.keyword) ? {} : { args: l.args }), signer: signer.fingerprint, digest: signer.digest });

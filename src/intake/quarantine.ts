@@ -2,7 +2,7 @@ import { iso } from '../clock.js';
 import type { Vmtd } from '../context.js';
 import { intakeAddress } from '../mail/addresses.js';
 import type { MailHeaders } from '../mail/headers.js';
-import { composeLetter, lettersToCoordinators } from '../outbound/letters.js';
+import { composeLetter, lettersToCoordinators } from '../compose/letters.js';
 import { addEvent } from '../store/events.js';
 import { enqueue, type OutgoingMail } from '../store/outbox.js';
 import { quarantineSpool, type SpoolRow } from '../store/spool.js';

@@ -1,4 +1,4 @@
-import type { Inbound } from '../cases/relay.js';
+import type { Inbound } from '../compose/relay.js';
 import type { Recipient } from '../mail/addresses.js';
 import type { MailHeaders } from '../mail/headers.js';
 import type { MessageContent } from '../mail/content.js';

@@ -5,7 +5,7 @@ import { addEvent, countEventsSince } from '../store/events.js';
 import { enqueue, markBounced, outboxFacts } from '../store/outbox.js';
 import { markSpoolDone, type SpoolRow } from '../store/spool.js';
 import { bounceKind, failedRecipients } from './bounce-kind.js';
-import { lettersToCoordinators } from './letters.js';
+import { lettersToCoordinators } from '../compose/letters.js';
 
 /** Bounce alerts to the coordinators in one hour; beyond it failures are recorded, not mailed. */
 const ALERTS_PER_HOUR = 10;

@@ -8,7 +8,7 @@ import { addEvent } from '../store/events.js';
 import { claimDue, enqueue, markFailed, markRetry, markSent, outboxFacts, payloadData, recoverInFlight, type OutboxRow } from '../store/outbox.js';
 import { nextAttempt, pastHorizon } from './backoff.js';
 import { materialize } from './materialize.js';
-import { lettersToCoordinators } from './letters.js';
+import { lettersToCoordinators } from '../compose/letters.js';
 import type { DeliveryResult, Transport } from './transport.js';
 
 /** How many small mails are handed to the transport at once. */

@@ -1,7 +1,7 @@
 import { iso } from '../clock.js';
 import type { Vmtd } from '../context.js';
 import { recipientKey } from '../identity/recipient-key.js';
-import { keyBook, lettersToCoordinators } from '../outbound/letters.js';
+import { keyBook, lettersToCoordinators } from '../compose/letters.js';
 import { addEvent } from '../store/events.js';
 import { enqueue } from '../store/outbox.js';
 import { claimOnce, noticeClaimed } from '../store/notices.js';

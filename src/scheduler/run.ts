@@ -9,7 +9,7 @@ import { describeKey } from '../pgp/keys.js';
 import { membersOf } from '../store/cases.js';
 import { addEvent } from '../store/events.js';
 import { enqueue, type OutgoingMail } from '../store/outbox.js';
-import { composeLetter, keyBook, lettersToCoordinators } from '../outbound/letters.js';
+import { composeLetter, keyBook, lettersToCoordinators } from '../compose/letters.js';
 import { recipientKey } from '../identity/recipient-key.js';
 import { formatUtc } from '../commands/embargo.js';
 import { latestAdvisory, type StoredAdvisory } from './advisory-store.js';

@@ -1,21 +1,7 @@
+import type { Member } from '../cases/members.js';
 import type { Db } from './db.js';
 import type { Stored } from './blob-files.js';
 import type { Sealer } from './seal.js';
-
-export type MemberRole = 'coordinator' | 'reporter' | 'expert' | 'project-contact';
-
-export interface Member {
-  email: string;
-  name: string | null;
-  role: MemberRole;
-  projectId: string | null;
-  fingerprint: string | null;
-  /**
-   * Whether `fingerprint` authorizes this member's commands. Configured people and experts a
-   * coordinator added are pinned; a reporter only once their own signed mail pinned their key.
-   */
-  pinned: boolean;
-}
 
 export interface CaseRow {
   id: string;

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { pgpMime, textPart } from '../helpers/mails.js';
 import { readAs, resend, sendCommand, commandMail } from '../helpers/commands.js';
 import { startTestVmtd, type TestVmtd } from '../helpers/vmtd.js';
-import { caseList, caseView, type CaseView } from '../../src/cases/view.js';
+import { caseList, caseView, type CaseView } from '../../src/store/case-view.js';
 
 let v: TestVmtd;
 let caseId: string;

@@ -8,7 +8,7 @@ import { buildCorpus } from '../fixtures/hostile/corpus.js';
 import { pgpMime, plainMail, textPart } from '../helpers/mails.js';
 import { sendCommand } from '../helpers/commands.js';
 import { encryptedPayload, startTestVmtd, type Delivered, type TestVmtd } from '../helpers/vmtd.js';
-import { caseList } from '../../src/cases/view.js';
+import { caseList } from '../../src/store/case-view.js';
 
 let v: TestVmtd;
 const allOut: Delivered[] = [];

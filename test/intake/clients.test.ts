@@ -8,7 +8,7 @@ import { ipgmail, mailvelope, mailvelopeArmor, thunderbirdEncrypted, thunderbird
 import { sendCommand } from '../helpers/commands.js';
 import { pgpMime, plainMail, textPart, withAttachment } from '../helpers/mails.js';
 import { encryptedPayload, startTestVmtd, type Delivered, type TestVmtd } from '../helpers/vmtd.js';
-import { caseList, caseView } from '../../src/cases/view.js';
+import { caseList, caseView } from '../../src/store/case-view.js';
 import { decodeMessage } from '../../src/pgp/decode.js';
 
 let v: TestVmtd;

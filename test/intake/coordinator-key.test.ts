@@ -5,7 +5,7 @@ import { emailOf, type Person } from '../helpers/gpg.js';
 import { pgpMime, textPart } from '../helpers/mails.js';
 import { readAs } from '../helpers/commands.js';
 import { startTestVmtd } from '../helpers/vmtd.js';
-import { caseList } from '../../src/cases/view.js';
+import { caseList } from '../../src/store/case-view.js';
 
 for (const bad of ['expired', 'revoked', 'signonly'] as Person[]) {
   t.test(`bob configured with a ${bad} key: every report still opens a case; alice is told once`, async (t) => {

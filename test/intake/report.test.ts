@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pubKey, type Gpg } from '../helpers/gpg.js';
 import { pgpMime, plainMail, textPart, withAttachment } from '../helpers/mails.js';
 import { encryptedPayload, startTestVmtd, type TestVmtd } from '../helpers/vmtd.js';
-import { caseList, caseView } from '../../src/cases/view.js';
+import { caseList, caseView } from '../../src/store/case-view.js';
 
 const SECRET = 'frobnicator-overflow-XYZZY-4711';
 

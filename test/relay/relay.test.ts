@@ -5,7 +5,7 @@ import { simpleParser } from 'mailparser';
 import { emailOf, pubKeyFile, type Gpg, type Person } from '../helpers/gpg.js';
 import { pgpMime, textPart, withAttachment } from '../helpers/mails.js';
 import { encryptedPayload, startTestVmtd, type Delivered, type TestVmtd } from '../helpers/vmtd.js';
-import { caseList, caseView } from '../../src/cases/view.js';
+import { caseList, caseView } from '../../src/store/case-view.js';
 
 const SECRET = 'heap-smash-in-parse_header-QUUX-9921';
 const SUBJECT_WORD = 'Zanzibar';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pgpMime, plainMail, textPart } from '../helpers/mails.js';
 import { readAs, sendCommand } from '../helpers/commands.js';
 import { encryptedPayload, startTestVmtd, type Delivered, type TestVmtd } from '../helpers/vmtd.js';
-import { caseList, caseView } from '../../src/cases/view.js';
+import { caseList, caseView } from '../../src/store/case-view.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;

@@ -6,7 +6,7 @@ import { emailOf, pubKey } from '../helpers/gpg.js';
 import { pgpMime, plainMail, textPart, withAttachment } from '../helpers/mails.js';
 import { commandMail, readAs, resend, sendCommand } from '../helpers/commands.js';
 import { encryptedPayload, startTestVmtd, type Delivered, type TestVmtd } from '../helpers/vmtd.js';
-import { caseList, caseView } from '../../src/cases/view.js';
+import { caseList, caseView } from '../../src/store/case-view.js';
 
 let v: TestVmtd;
 const team = () => v.daemon.ctx.team.fingerprint;

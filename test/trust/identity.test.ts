@@ -7,7 +7,7 @@ import { emailOf, pubKey, type Gpg } from '../helpers/gpg.js';
 import { pgpMime, plainMail, textPart, withAttachment } from '../helpers/mails.js';
 import { readAs, sendCommand } from '../helpers/commands.js';
 import { encryptedPayload, startTestVmtd, type TestVmtd } from '../helpers/vmtd.js';
-import { caseList, caseView } from '../../src/cases/view.js';
+import { caseList, caseView } from '../../src/store/case-view.js';
 
 const SECRET = 'the embargoed detail of the heap overflow';
 let v: TestVmtd;
@@ -38,7 +38,7 @@ async function mailKey(from: string, key: string, to = 'security@example.org'): 
 async function grafted(kind: 'unsigned' | 'transplanted'): Promise<string> {
   const m = await openpgp.readKey({ armoredKey: pubKey('mallory') });
   const a = await openpgp.readKey({ armoredKey: pubKey('alice') });
-  const packets = [...m.toPacketList()];
+  const packets: openpgp.AnyPacket[] = [...m.toPacketList()];
   const user = a.users[0]!;
   const insert = kind === 'unsigned' ? [user.userID!] : [user.userID!, ...user.selfCertifications];
   // After mallory's own user ID and its certification (index 0 is the primary key).

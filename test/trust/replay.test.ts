@@ -7,7 +7,7 @@ import { emailOf } from '../helpers/gpg.js';
 import { pgpMime, plainMail, textPart } from '../helpers/mails.js';
 import { commandMail, resend, sendCommand } from '../helpers/commands.js';
 import { encryptedPayload, startTestVmtd, type Delivered, type TestVmtd } from '../helpers/vmtd.js';
-import { caseList, caseView } from '../../src/cases/view.js';
+import { caseList, caseView } from '../../src/store/case-view.js';
 import { dearmor } from '../../src/pgp/dearmor.js';
 
 const SECRET = 'rita-only: the overflow is in parse_header()';

@@ -1,48 +1,11 @@
-import type { CaseState } from './lifecycle.js';
-import type { Member } from '../store/cases.js';
-import type { Db } from '../store/db.js';
-import type { Sealer } from '../store/seal.js';
-import { getCase, membersOf, removeMember, upsertMember } from '../store/cases.js';
+import type { CaseState } from '../cases/lifecycle.js';
+import type { AdvisoryRevision, CaseRecord, Credit } from '../cases/record.js';
+import type { Db } from './db.js';
+import type { Sealer } from './seal.js';
+import { getCase, membersOf, removeMember, upsertMember } from './cases.js';
 
-export interface Credit {
-  email: string;
-  text: string;
-  type: string;
-}
-
-export interface AdvisoryRevision {
-  revision: number;
-  state: 'draft' | 'approved' | 'withdrawn' | 'published';
-}
-
-/**
- * Everything a command may change about a case, as plain data: commands compute a new draft from
- * the old one (pure), and saveDraft writes the difference in one transaction.
- */
-export interface CaseDraft {
-  id: string;
-  state: CaseState;
-  class: string | null;
-  severity: string | null;
-  title: string;
-  createdAt: string;
-  embargo: string | null;
-  embargoOverride: string | null;
-  leakedAt: string | null;
-  mergedInto: string | null;
-  cves: string[];
-  projects: Record<string, string>;
-  members: Member[];
-  credits: Credit[];
-  stakeholders: string[];
-  advisory: AdvisoryRevision | null;
-  /** A new advisory draft (YAML) to store as the next revision, with its patches. */
-  newAdvisoryYaml: string | null;
-  newPatches: Array<{ name: string; content: Buffer }>;
-}
-
-/** Reads a case as a draft, or undefined when there is no such case. */
-export function loadDraft(db: Db, sealer: Sealer, id: string): CaseDraft | undefined {
+/** Reads a case as a record, or undefined when there is no such case. */
+export function loadCaseRecord(db: Db, sealer: Sealer, id: string): CaseRecord | undefined {
   const c = getCase(db, sealer, id);
   if (!c) return undefined;
   const extra = db.prepare('SELECT leaked_at, embargo_override FROM cases WHERE id = ?').get(c.id) as { leaked_at: string | null; embargo_override: string | null };
@@ -70,8 +33,8 @@ export function loadDraft(db: Db, sealer: Sealer, id: string): CaseDraft | undef
   };
 }
 
-/** Writes the difference between two drafts of one case; call inside a transaction. */
-export function saveDraft(db: Db, sealer: Sealer, before: CaseDraft, after: CaseDraft, at: string, actor: string): void {
+/** Writes the difference between two records of one case; call inside a transaction. */
+export function saveCaseRecord(db: Db, sealer: Sealer, before: CaseRecord, after: CaseRecord, at: string, actor: string): void {
   const id = after.id;
   db.prepare(
     `UPDATE cases SET state = ?, class = ?, severity = ?, title_sealed = ?, embargo = ?, embargo_override = ?, leaked_at = ?, merged_into = ?, updated_at = ? WHERE id = ?`,

@@ -5,12 +5,13 @@ import type * as openpgp from 'openpgp';
 import { keyPacketFor } from '../pgp/encode.js';
 import { signAndEncryptOnce } from '../pgp/offload.js';
 import type { Decoded } from '../pgp/decode.js';
-import { threadIds, type Member } from '../store/cases.js';
+import { threadIds } from '../store/cases.js';
+import { type Member } from '../cases/members.js';
 import type { OutgoingMail, SharedPayload } from '../store/outbox.js';
 import { storeBytes } from '../store/blob-files.js';
-import { keyBook, lettersToCoordinators, teamAddressing } from '../outbound/letters.js';
+import { keyBook, lettersToCoordinators, teamAddressing } from './letters.js';
 import { recipientKey } from '../identity/recipient-key.js';
-import { authenticatedSender, relayRecipients } from './recipients.js';
+import { authenticatedSender, relayRecipients } from '../cases/recipients.js';
 
 export interface Inbound {
   from: string | null;

@@ -1,6 +1,6 @@
-import type { Db } from '../store/db.js';
-import type { Sealer } from '../store/seal.js';
-import { allCases, getCase, membersOf, messagesOf, type CaseRow, type MessageSummary } from '../store/cases.js';
+import type { Db } from './db.js';
+import type { Sealer } from './seal.js';
+import { allCases, getCase, membersOf, messagesOf, type CaseRow, type MessageSummary } from './cases.js';
 
 /** A case as `vmtd case show --json` prints it: field names are a contract (add, never rename). */
 export interface CaseView {
