@@ -8,7 +8,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseConfig } from '../src/config/load.js';
 import { startEngine } from '../src/daemon.js';
 import { createLogger } from '../src/log.js';
-import { planRelay, type Inbound } from '../src/compose/relay.js';
+import { composeRelay, type Inbound } from '../src/compose/relay.js';
 import { attachmentEntity, textEntity } from '../src/mail/compose.js';
 import { armorCopy } from '../src/pgp/encode.js';
 import { unsigned } from '../src/pgp/verify.js';
@@ -17,7 +17,7 @@ import { type Member } from '../src/cases/members.js';
 import { openDb } from '../src/store/db.js';
 import { loadOrCreateDataKey, sealerFor } from '../src/store/seal.js';
 import { spoolMessage } from '../src/store/spool.js';
-import { runPlanner } from '../src/scheduler/run.js';
+import { runPlanner } from '../src/jobs/run-planner.js';
 import { Sender, startHarness, type Harness } from './harness.js';
 import { censoredPct, encryptReport, mb, median, ms, pct, pgpMimeReport, quick, reportEntity, wall, writeBenchConfig, type KeyCache } from './lib.js';
 import type { Sent } from './sender.js';
@@ -154,9 +154,9 @@ export async function planner(keys: KeyCache): Promise<ScenarioResult> {
 
 // ---------------------------------------------------------------------------------------------
 
-/** planRelay for 10/50/200 members, cv25519 and RSA-3072 (issue 3). */
+/** composeRelay for 10/50/200 members, cv25519 and RSA-3072 (issue 3). */
 export async function relay(keys: KeyCache): Promise<ScenarioResult> {
-  console.log('\n# Relay compose (issue 3): planRelay of a 20 KB message + 100 KB attachment, sign once, encrypt per member');
+  console.log('\n# Relay compose (issue 3): composeRelay of a 20 KB message + 100 KB attachment, sign once, encrypt per member');
   const dir = mkdtempSync(join(tmpdir(), 'vmtd-bench-'));
   const file = writeBenchConfig(dir, keys, { coordinators: 0, projectContacts: 0 });
   const engine = await startEngine(parseConfig(readFileSync(file, 'utf8'), file), () => new Date(), createLogger('silent'));
@@ -183,7 +183,7 @@ export async function relay(keys: KeyCache): Promise<ScenarioResult> {
   const membersOf = (pool: typeof ecc, n: number): Member[] =>
     Array.from({ length: n }, (_, i) => ({ email: `member-${i}@bench.example`, name: null, role: 'expert' as const, projectId: null, fingerprint: pool[i % pool.length]!.getFingerprint().toUpperCase(), pinned: true }));
   const reps = quick ? 2 : 7;
-  await planRelay(ctx, 'SEC-2026-0001', membersOf(ecc, 5), inbound, null); // warm up
+  await composeRelay(ctx, 'SEC-2026-0001', membersOf(ecc, 5), inbound, null); // warm up
   const out: Record<string, { medianMs: number; minMs: number; armorMs: number; bytesPerCopy: number }> = {};
   const rows: Row[] = [];
   const target: Record<number, number> = { 10: 60, 50: 250, 200: 1000 };
@@ -197,16 +197,16 @@ export async function relay(keys: KeyCache): Promise<ScenarioResult> {
       for (let r = 0; r < reps; r++) {
         gc();
         const t = performance.now();
-        const plan = await planRelay(ctx, 'SEC-2026-0001', members, inbound, null);
+        const plan = await composeRelay(ctx, 'SEC-2026-0001', members, inbound, null);
         ts.push(performance.now() - t);
-        if (plan.mails.length !== n) throw new Error(`planRelay made ${plan.mails.length} mails for ${n} members (skipped: ${JSON.stringify(plan.skipped.slice(0, 2))})`);
+        if (plan.mails.length !== n) throw new Error(`composeRelay made ${plan.mails.length} mails for ${n} members (skipped: ${JSON.stringify(plan.skipped.slice(0, 2))})`);
         // What the outbox does per copy at delivery: armor key packet + shared data into the slot.
         const ta = performance.now();
         for (const m of plan.mails) bytes = (await armorCopy(m.shared!.keyPacket, m.shared!.payload.stored.inline!, '\r\n')).reduce((n, p) => n + p.length, 0) + m.raw.length;
         armor = performance.now() - ta;
       }
       out[`${name}/${n}`] = { medianMs: median(ts), minMs: Math.min(...ts), armorMs: armor, bytesPerCopy: bytes };
-      line(`${name}, ${String(n).padStart(3)} members: planRelay median / min (ms); + armoring all copies (ms)`, `${ms(median(ts))} / ${ms(Math.min(...ts))}; + ${ms(armor)}`);
+      line(`${name}, ${String(n).padStart(3)} members: composeRelay median / min (ms); + armoring all copies (ms)`, `${ms(median(ts))} / ${ms(Math.min(...ts))}; + ${ms(armor)}`);
       const tg = target[n];
       if (tg !== undefined) rows.push({ figure: `Relay compose+sign+encrypt, ${name}, ${n} members (ms)`, value: ms(median(ts)), ...(name === 'cv25519' ? { target: `<= ${tg}`, ok: median(ts) <= tg } : {}) });
     }

@@ -9,7 +9,7 @@ import { maildirTransport } from './outbound/maildir.js';
 import { smtpTransport } from './outbound/smtp.js';
 import type { Transport } from './outbound/transport.js';
 import { OutboxWorker } from './outbound/worker.js';
-import { startScheduler, type Scheduler } from './scheduler/cron.js';
+import { startScheduler, type Scheduler } from './jobs/cron.js';
 import { startMetrics } from './metrics.js';
 import { startImapIntake } from './intake/imap.js';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseAdvisory, renderAdvisory, type AdvisoryFormat } from '../advisories/index.js';
 import { CliError, EX } from './exit.js';
-import type { CliEnv } from './main.js';
+import type { CliEnv } from './env.js';
 
 const formats: AdvisoryFormat[] = ['rst', 'html', 'osv', 'cve'];
 

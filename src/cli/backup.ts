@@ -7,7 +7,7 @@ import { dataFiles, openVmtd } from '../context.js';
 import { createLogger } from '../log.js';
 import { namedBlobFiles } from '../store/orphans.js';
 import { CliError, EX } from './exit.js';
-import type { CliEnv } from './main.js';
+import type { CliEnv } from './env.js';
 
 /**
  * `vmtd backup FILE`: a consistent copy of the live database (SQLite online backup, safe while the

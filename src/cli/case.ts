@@ -3,7 +3,7 @@ import { caseList, caseView, type CaseView } from '../store/case-view.js';
 import { createLogger } from '../log.js';
 import { quarantined } from '../store/spool.js';
 import { CliError, EX } from './exit.js';
-import type { CliEnv } from './main.js';
+import type { CliEnv } from './env.js';
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));

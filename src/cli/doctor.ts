@@ -2,7 +2,7 @@ import { openVmtd } from '../context.js';
 import { checkDatabase, checkKeys, checkPermissions, checkTransport, type Finding } from '../doctor/checks.js';
 import { createLogger } from '../log.js';
 import { EX } from './exit.js';
-import type { CliEnv } from './main.js';
+import type { CliEnv } from './env.js';
 
 /** `vmtd doctor`: one line per finding, with the fix; exit 1 when anything FAILs. (A bad config already exits 78.) */
 export async function doctor(env: CliEnv): Promise<number> {

@@ -1,7 +1,7 @@
 import { createLogger } from '../log.js';
 import { startEngine } from '../daemon.js';
 import { EX } from './exit.js';
-import type { CliEnv } from './main.js';
+import type { CliEnv } from './env.js';
 
 /** `vmtd init`: data directory, database, data key and team key (idempotent). */
 export async function init(env: CliEnv): Promise<number> {
@@ -20,7 +20,7 @@ export async function tick(env: CliEnv): Promise<number> {
   const engine = await startEngine(env.config, env.clock, createLogger(env.config.log.level === 'info' ? 'warn' : env.config.log.level));
   try {
     await engine.pipeline.drain();
-    const { runPlanner } = await import('../scheduler/run.js');
+    const { runPlanner } = await import('../jobs/run-planner.js');
     const summary = await runPlanner(engine.ctx, { digest: true });
     await engine.pipeline.drain();
     await engine.outbox.flush();

@@ -4,9 +4,9 @@ import { createLogger } from '../log.js';
 import { intakeAddress, parseRecipient } from '../mail/addresses.js';
 import { spoolSealed } from '../store/spool.js';
 import { sealForSpool } from '../store/spool-receiver.js';
-import { readInput } from './commands.js';
+import { readInput } from './env.js';
 import { CliError, EX } from './exit.js';
-import type { CliEnv } from './main.js';
+import type { CliEnv } from './env.js';
 
 async function readStdin(): Promise<Buffer> {
   const chunks: Buffer[] = [];

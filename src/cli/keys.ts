@@ -1,9 +1,9 @@
 import { iso } from '../clock.js';
 import { openVmtd } from '../context.js';
 import { createLogger } from '../log.js';
-import { readInput } from './commands.js';
+import { readInput } from './env.js';
 import { CliError, EX } from './exit.js';
-import type { CliEnv } from './main.js';
+import type { CliEnv } from './env.js';
 
 /** `vmtd keys team|list|import FILE…`. */
 export async function keysCommand(env: CliEnv): Promise<number> {

@@ -5,6 +5,9 @@ import type { Config } from '../config/types.js';
 import { createLogger } from '../log.js';
 import { CliError, EX } from './exit.js';
 import { commands } from './commands.js';
+import type { CliEnv } from './env.js';
+
+export type { CliEnv } from './env.js';
 
 const usage = `usage: vmtd <command> [--config FILE] [options]
 
@@ -20,13 +23,6 @@ commands:
   backup FILE                   consistent online copy of the database
 `;
 
-export interface CliEnv {
-  config: Config;
-  clock: Clock;
-  args: string[];
-  values: Record<string, string | boolean | string[] | undefined>;
-  out: (s: string) => void;
-}
 
 /** Runs one CLI invocation; returns the exit code (sysexits). Never throws. */
 export async function main(argv: string[]): Promise<number> {

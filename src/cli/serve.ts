@@ -2,7 +2,7 @@ import { createLogger } from '../log.js';
 import { startDaemon } from '../daemon.js';
 import { intakeAddress } from '../mail/addresses.js';
 import { EX } from './exit.js';
-import type { CliEnv } from './main.js';
+import type { CliEnv } from './env.js';
 
 /** `vmtd serve`: runs until SIGTERM/SIGINT, then stops cleanly and exits 0. */
 export async function serve(env: CliEnv): Promise<number> {

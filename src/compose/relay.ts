@@ -71,7 +71,7 @@ export interface RelayPlan {
  * then encrypted to each member separately. Members without a usable key get nothing; the
  * coordinators are told who and why instead.
  */
-export async function planRelay(ctx: Vmtd, caseId: string, members: Member[], m: Inbound, sourceMessage: number | null): Promise<RelayPlan> {
+export async function composeRelay(ctx: Vmtd, caseId: string, members: Member[], m: Inbound, sourceMessage: number | null): Promise<RelayPlan> {
   const i = ctx.config.instance;
   const now = ctx.clock();
   const caseAddr = `${i.intake}${i.separator}${caseId}@${i.domain}`.toLowerCase();

@@ -1,6 +1,6 @@
 import { iso } from '../clock.js';
 import { dataFiles, type Vmtd } from '../context.js';
-import { planRelay } from '../compose/relay.js';
+import { composeRelay } from '../compose/relay.js';
 import { storeSealed, type Stored } from '../store/blob-files.js';
 import { getCase, insertCase, insertMessage, membersOf, peekCaseId, takeCaseId, upsertMember } from '../store/cases.js';
 import { type Member } from '../cases/members.js';
@@ -92,7 +92,7 @@ export async function openCaseFor(ctx: Vmtd, u: Understood, opened?: OpenedByCoo
     ...members.filter((m) => m.role === 'reporter' && m.pinned).map((m) => `reporter key ${m.fingerprint} pinned (it signed this report)`),
   ];
   const inbound = inboundOf(u);
-  const relay = await planRelay(ctx, caseId, members, { ...inbound, decoded: { ...inbound.decoded, notes: [...inbound.decoded.notes, ...notes] } }, null);
+  const relay = await composeRelay(ctx, caseId, members, { ...inbound, decoded: { ...inbound.decoded, notes: [...inbound.decoded.notes, ...notes] } }, null);
   const content = await sealedContent(ctx, u);
   const mails = [...relay.mails];
   const reporterFp = members.find((m) => m.role === 'reporter')?.fingerprint ?? null;
@@ -165,7 +165,7 @@ export async function addToCase(ctx: Vmtd, u: Understood, caseId: string, kind: 
   const { members, pinned } = pinReporterBySignature(ctx, u, opts.members ?? membersOf(ctx.db, caseId));
   const inbound = inboundOf(u);
   const notes = pinned ? [`reporter key ${pinned.fingerprint} pinned (it signed this message)`] : [];
-  const relay = await planRelay(ctx, caseId, members, { ...inbound, decoded: { ...inbound.decoded, notes: [...inbound.decoded.notes, ...notes] } }, null);
+  const relay = await composeRelay(ctx, caseId, members, { ...inbound, decoded: { ...inbound.decoded, notes: [...inbound.decoded.notes, ...notes] } }, null);
   const content = await sealedContent(ctx, u);
   ctx.db.transaction(() => {
     opts.apply?.(at);

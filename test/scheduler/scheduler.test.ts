@@ -159,7 +159,7 @@ t.test("the coordinators' daily digest: once a day, after its time, listing what
   await w.send(plainMail({ from: 'anon@nokey.example', to: 'security@example.org', subject: 'untriaged' }, 'x'), { from: 'anon@nokey.example', to: ['security@example.org'] });
   await w.settle();
   w.take();
-  const { runPlanner } = await import('../../src/scheduler/run.js');
+  const { runPlanner } = await import('../../src/jobs/run-planner.js');
   const digests = () => w.take().filter((d) => /vmtd digest/.test(d.subject));
   w.clock.now = new Date('2026-11-23T07:59:00Z');
   await runPlanner(w.daemon.ctx, { digest: true });

@@ -1,6 +1,6 @@
 import type { Db } from '../store/db.js';
-import type { Announced, PlanCase } from './planner.js';
-import { isoMinute, noticeDue } from './planner.js';
+import type { Announced, PlanCase } from '../scheduler/planner.js';
+import { isoMinute, noticeDue } from '../scheduler/planner.js';
 import type { Config } from '../config/types.js';
 
 const d = (s: string | null): Date | null => (s ? new Date(s) : null);

@@ -1,6 +1,6 @@
 import { schedule, setLogger, type ScheduledTask } from 'node-cron';
 import type { Vmtd } from '../context.js';
-import { runPlanner } from './run.js';
+import { runPlanner } from './run-planner.js';
 import { SerialRunner } from '../serial.js';
 
 export interface Scheduler {

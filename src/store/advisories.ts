@@ -1,6 +1,6 @@
 import { parseAdvisory, type Advisory } from '../advisories/index.js';
-import type { Db } from '../store/db.js';
-import type { Sealer } from '../store/seal.js';
+import type { Db } from './db.js';
+import type { Sealer } from './seal.js';
 
 export interface StoredAdvisory {
   revision: number;

@@ -12,12 +12,12 @@ import { enqueue, type OutgoingMail } from '../store/outbox.js';
 import { composeLetter, keyBook, lettersToCoordinators } from '../compose/letters.js';
 import { recipientKey } from '../identity/recipient-key.js';
 import { formatUtc } from '../commands/embargo.js';
-import { latestAdvisory, type StoredAdvisory } from './advisory-store.js';
-import { digestItems } from './digest.js';
+import { latestAdvisory, type StoredAdvisory } from '../store/advisories.js';
+import { digestItems } from '../scheduler/digest.js';
 import { alertUnusableCoordinatorKeys } from './key-alerts.js';
 import { caseTimeline, timelineText } from './timeline.js';
-import { announcements, doneKeys, loadPlanCases, syncPlannedNotices } from './load.js';
-import { dailyMinute, isoMinute, plan, type Action } from './planner.js';
+import { announcements, doneKeys, loadPlanCases, syncPlannedNotices } from './plan-facts.js';
+import { dailyMinute, isoMinute, plan, type Action } from '../scheduler/planner.js';
 
 export interface TickSummary {
   at: string;
