@@ -1,5 +1,6 @@
 import { setImmediate } from 'node:timers/promises';
 import * as openpgp from 'openpgp';
+import { crc24, crc24Line } from './crc24.js';
 import { gpgCompatible } from './keys.js';
 
 /** Data signed once by the team key, ready to be encrypted to any number of recipients. */
@@ -27,9 +28,10 @@ export async function signOnce(data: Uint8Array, signingKey: openpgp.PrivateKey,
   return { packets };
 }
 
-/** Encrypts a payload signed by signOnce to one recipient key, armored. */
+/** Encrypts a payload signed by signOnce to one recipient key, armored (with the CRC-24 line, see armorBlock). */
 export async function encryptSigned(signed: SignedPayload, recipient: openpgp.PublicKey, date: Date): Promise<string> {
-  return openpgp.encrypt({ message: new openpgp.Message(signed.packets), encryptionKeys: recipient, date, format: 'armored', config: gpgCompatible });
+  const binary = await openpgp.encrypt({ message: new openpgp.Message(signed.packets), encryptionKeys: recipient, date, format: 'binary', config: gpgCompatible });
+  return armorBlock('MESSAGE', binary);
 }
 
 /**
@@ -62,23 +64,41 @@ export async function keyPacketFor(shared: SharedCiphertext, recipient: openpgp.
 /**
  * A recipient's armored message (lines end with `eol`): their key packet, then the shared encrypted
  * data, as pieces of about 1 MiB. Armoring yields to the event loop between pieces, so a copy of a
- * 25 MB report never stalls other connections, and no piece is a copy of the whole message.
+ * 25 MB report never stalls other connections, and no piece is a copy of the whole message. The
+ * CRC-24 is computed along, block by block; the next-to-last piece is its line (see crc24.ts for
+ * why it is always written), and the last piece is exactly the END line and `eol` (materialize
+ * relies on that).
  */
 export async function armorCopy(keyPacket: Uint8Array, encryptedData: Uint8Array, eol = '\n'): Promise<Buffer[]> {
   const pieces: Buffer[] = [Buffer.from(`-----BEGIN PGP MESSAGE-----${eol}${eol}`)];
   // Blocks of whole 48-byte lines (64 base64 characters each), so each block armors on its own.
   const block = 48 * 16_384;
   const firstLength = Math.max(block, Math.ceil(keyPacket.length / 48) * 48) - keyPacket.length;
-  pieces.push(armorLines(Buffer.concat([keyPacket, encryptedData.subarray(0, firstLength)]), eol));
+  const first = encryptedData.subarray(0, firstLength);
+  let crc = crc24(first, crc24(keyPacket));
+  pieces.push(armorLines(Buffer.concat([keyPacket, first]), eol));
   for (let at = firstLength; at < encryptedData.length; at += block) {
     await setImmediate();
-    pieces.push(armorLines(encryptedData.subarray(at, at + block), eol));
+    const bytes = encryptedData.subarray(at, at + block);
+    crc = crc24(bytes, crc);
+    pieces.push(armorLines(bytes, eol));
   }
+  pieces.push(Buffer.from(`${crc24Line(crc)}${eol}`));
   pieces.push(Buffer.from(`-----END PGP MESSAGE-----${eol}`));
   return pieces;
 }
 
-/** Base64 of `bytes` in lines of 64 characters, each followed by `eol` (RFC 4880 6.2; the optional CRC-24 line is omitted). */
+/**
+ * The ASCII armor of `bytes` (RFC 4880 6.2) as vmtd writes every armored block it sends: no
+ * headers, lines of 64 characters ending with `eol`, and always the CRC-24 line before the END
+ * line. OpenPGP.js 6.3 writes that line too for the v4 packets vmtd makes, but only by its own
+ * rules (RFC 9580 forbids it for v6 and SEIPDv2 data); armoring here keeps it independent of them.
+ */
+export function armorBlock(label: 'MESSAGE' | 'SIGNATURE', bytes: Uint8Array, eol = '\n'): string {
+  return `-----BEGIN PGP ${label}-----${eol}${eol}${armorLines(bytes, eol).toString('latin1')}${crc24Line(crc24(bytes))}${eol}-----END PGP ${label}-----${eol}`;
+}
+
+/** Base64 of `bytes` in lines of 64 characters, each followed by `eol` (RFC 4880 6.2; the CRC-24 line is the caller's). */
 function armorLines(bytes: Uint8Array, eol: string): Buffer {
   const b64 = Buffer.from(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('base64'), 'latin1');
   const nl = Buffer.from(eol);
@@ -92,9 +112,20 @@ function armorLines(bytes: Uint8Array, eol: string): Buffer {
   return out;
 }
 
-/** A clear-signed text (`-----BEGIN PGP SIGNED MESSAGE-----`), verifiable by `gpg --verify`. */
+const SIGNATURE_BEGIN = '\n-----BEGIN PGP SIGNATURE-----\n';
+
+/**
+ * A clear-signed text (`-----BEGIN PGP SIGNED MESSAGE-----`), verifiable by `gpg --verify`. The
+ * text part is OpenPGP.js's (dash-escaping, `Hash:` header); its signature block is re-armored by
+ * armorBlock, so it carries the CRC-24 line like every other armored block vmtd sends.
+ */
 export async function clearsign(text: string, signingKey: openpgp.PrivateKey, date: Date): Promise<string> {
   const message = await openpgp.createCleartextMessage({ text });
-  return openpgp.sign({ message, signingKeys: signingKey, date, config: gpgCompatible });
+  const armored = await openpgp.sign({ message, signingKeys: signingKey, date, config: gpgCompatible });
+  // The signed text is dash-escaped, so only the signature block starts a line with this; the last one all the same.
+  const at = armored.lastIndexOf(SIGNATURE_BEGIN);
+  if (at < 0) throw new Error('OpenPGP.js made a clear-signed text without a signature block');
+  const signature = await openpgp.readSignature({ armoredSignature: armored.slice(at + 1), config: gpgCompatible });
+  return `${armored.slice(0, at + 1)}${armorBlock('SIGNATURE', signature.write() as Uint8Array)}`;
 }
 
