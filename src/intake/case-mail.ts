@@ -2,7 +2,7 @@ import { iso } from '../clock.js';
 import { dataFiles, type Vmtd } from '../context.js';
 import { composeRelay } from '../compose/relay.js';
 import { storeSealed, type Stored } from '../store/blob-files.js';
-import { getCase, insertCase, insertMessage, membersOf, peekCaseId, takeCaseId, upsertMember } from '../store/cases.js';
+import { addCaseProject, getCase, insertCase, insertMessage, membersOf, peekCaseId, takeCaseId, upsertMember } from '../store/cases.js';
 import { type Member } from '../cases/members.js';
 import { addEvent } from '../store/events.js';
 import { enqueue, type OutgoingMail } from '../store/outbox.js';
@@ -104,7 +104,7 @@ export async function openCaseFor(ctx: Vmtd, u: Understood, opened?: OpenedByCoo
     if (taken !== caseId) throw new CaseIdRace(`case id ${caseId} was taken meanwhile`);
     insertCase(ctx.db, ctx.sealer, { id: caseId, title: opened?.title ?? (u.subject || '(no subject)'), reporter, at });
     for (const m of members) upsertMember(ctx.db, caseId, m, at);
-    for (const pid of projects) ctx.db.prepare('INSERT OR IGNORE INTO case_projects (case_id, project_id) VALUES (?, ?)').run(caseId, pid);
+    for (const pid of projects) addCaseProject(ctx.db, caseId, pid);
     const msg = storeMessage(ctx, u, content, caseId, opened ? 'command' : 'report');
     addEvent(ctx.db, caseId, at, u.sender ?? 'unknown', 'opened', { spool: u.row.id, encrypted: u.decoded.encrypted, signature: u.decoded.signature.state, projects });
     for (const m of members.filter((x) => x.role === 'reporter' && x.pinned)) addEvent(ctx.db, caseId, at, 'vmtd', 'key-pinned', { member: m.email, fingerprint: m.fingerprint });

@@ -126,7 +126,10 @@ async function expertKeys(ctx: Vmtd, lines: CommandLine[], attached: openpgp.Pub
   const now = ctx.clock();
   const usable = async (k: openpgp.PublicKey): Promise<string | null> => (await describeKey(k, now)).encryptionProblem;
   const picks = new Map<string, KeyPick>();
-  for (const l of lines.filter((x) => x.keyword === 'ADD-EXPERT')) {
+  const adds = lines.filter((x) => x.keyword === 'ADD-EXPERT');
+  // A key imported by `vmtd keys import` since this process read the keyring counts at once.
+  if (adds.length > 0) await ctx.keyring.reload(now);
+  for (const l of adds) {
     const { email, fingerprint } = parseExpert(l.args);
     if (!email) continue;
     let pick: KeyPick | undefined;

@@ -1,3 +1,4 @@
+import { imapSeen, markImapSeen } from '../store/imap-seen.js';
 import { ImapFlow } from 'imapflow';
 import { iso } from '../clock.js';
 import type { ImapMailbox } from '../config/types.js';
@@ -28,7 +29,7 @@ function watchMailbox(ctx: Vmtd, box: ImapMailbox, onSpooled: (id: number) => vo
   let delay = 1000;
   let timer: NodeJS.Timeout | undefined;
 
-  const seen = (uidValidity: string, uid: number): boolean => !!ctx.db.prepare('SELECT 1 FROM imap_seen WHERE account = ? AND uidvalidity = ? AND uid = ?').get(account, uidValidity, uid);
+  const seen = (uidValidity: string, uid: number): boolean => imapSeen(ctx.db, account, uidValidity, uid);
 
   const catchUp = new SerialRunner(async () => {
     const c = client;
@@ -46,7 +47,7 @@ function watchMailbox(ctx: Vmtd, box: ImapMailbox, onSpooled: (id: number) => vo
         const sealed = await sealForSpool(ctx.sealer, dataFiles(ctx.config.instance.dataDir).spool, msg.source);
         const id = ctx.db.transaction(() => {
           const spoolId = spoolSealed(ctx.db, sealed, msg.source!.length, { mailFrom: from, rcptTo: [intakeAddress(ctx.config.instance)], via: 'imap' }, iso(ctx.clock()));
-          ctx.db.prepare('INSERT INTO imap_seen (account, uidvalidity, uid, spool_id) VALUES (?, ?, ?, ?)').run(account, uidValidity, uid, spoolId);
+          markImapSeen(ctx.db, account, uidValidity, uid, spoolId);
           return spoolId;
         })();
         log.info({ uid, spool: id }, 'spooled from IMAP');

@@ -2,6 +2,7 @@ import type { ReadableStream } from 'node:stream/web';
 import { createHash } from 'node:crypto';
 import * as openpgp from 'openpgp';
 import { childrenOf, decodedBody, header, MimeLimitError, mimeLimits, parseEntity, splitMultipart, textOf, toCrlf, type Entity } from '../mail/entity.js';
+import { attachmentEntity, textEntity } from '../mail/compose.js';
 import { dearmor, findArmor } from './dearmor.js';
 import { collect, sliceStream } from './streams.js';
 import { encryptedPartShape } from './payload-shape.js';
@@ -116,9 +117,6 @@ function encryptedPayload(entity: Entity): Buffer | undefined {
   return undefined;
 }
 
-function plainEntity(text: string): Buffer {
-  return Buffer.from(`Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${text.replace(/\r?\n/g, '\r\n')}`);
-}
 
 async function decodeEntity(raw: Buffer, keys: DecodeKeys, depth: number): Promise<Decoded> {
   if (depth > 4) throw new DecodeFailure('too many nested OpenPGP layers');
@@ -154,17 +152,17 @@ async function decodeEntity(raw: Buffer, keys: DecodeKeys, depth: number): Promi
       const signed = ARMOR_SIGNED.exec(plain);
       if (signed && check.state === 'unsigned') {
         const v = await verifyCleartext(signed[0], keys.verification, keys.date);
-        if (v) return { format: 'inline', encrypted: true, signature: v.check, content: plainEntity(v.text), notes: [], payloadIds };
+        if (v) return { format: 'inline', encrypted: true, signature: v.check, content: textEntity(v.text), notes: [], payloadIds };
       }
       const notes = text.replace(enc[0], '').trim() ? ['clear text around the encrypted block was dropped'] : [];
-      return { format: 'inline', encrypted: true, signature: check, content: plainEntity(plain), notes, payloadIds };
+      return { format: 'inline', encrypted: true, signature: check, content: textEntity(plain), notes, payloadIds };
     }
     const signed = ARMOR_SIGNED.exec(text);
     if (signed) {
       const v = await verifyCleartext(signed[0], keys.verification, keys.date);
       if (!v) throw new DecodeFailure('broken cleartext signature armor');
       const notes = text.replace(signed[0], '').trim() ? ['clear text outside the signed block was dropped'] : [];
-      return { format: 'inline', encrypted: false, signature: v.check, content: plainEntity(v.text), notes, payloadIds: [] };
+      return { format: 'inline', encrypted: false, signature: v.check, content: textEntity(v.text), notes, payloadIds: [] };
     }
   }
   return { format: 'plain', encrypted: false, signature: unsigned, content: raw, notes: [], payloadIds: [] };
@@ -215,7 +213,7 @@ async function decodeMixed(entity: Entity, raw: Buffer, keys: DecodeKeys, depth:
       else {
         const { data, payloadIds } = await decryptArmored(Buffer.from(ARMOR_MESSAGE.exec(body)![0], 'latin1'), keys);
         const name = attachmentName(e).replace(/\.(pgp|gpg|asc)$/i, '') || 'attachment';
-        decrypted.push({ format: 'inline', encrypted: true, signature: unsigned, notes: [], content: attachmentEntity(name, asBuffer(data)), payloadIds });
+        decrypted.push({ format: 'inline', encrypted: true, signature: unsigned, notes: [], content: attachmentEntity(name, 'application/octet-stream', asBuffer(data)), payloadIds });
       }
     } else if (!e.type.startsWith('text/') || body.trim() !== '') clear++;
   }
@@ -279,13 +277,13 @@ async function openEncryptedPart(e: Entity, armor: string, keys: DecodeKeys, dep
     return { ...inner, format: 'pgp-mime', encrypted: true, signature: check.state !== 'unsigned' ? check : inner.signature, payloadIds: [...payloadIds, ...inner.payloadIds] };
   }
   if (shape === 'file') {
-    return { format: 'inline', encrypted: true, signature: unsigned, notes: [], content: attachmentEntity(name.replace(/\.(pgp|gpg|asc)$/i, '') || 'attachment', asBuffer(data)), payloadIds };
+    return { format: 'inline', encrypted: true, signature: unsigned, notes: [], content: attachmentEntity(name.replace(/\.(pgp|gpg|asc)$/i, '') || 'attachment', 'application/octet-stream', asBuffer(data)), payloadIds };
   }
   const plain = new TextDecoder().decode(data);
   const signed = check.state === 'unsigned' ? ARMOR_SIGNED.exec(plain) : null;
   const v = signed ? await verifyCleartext(signed[0], keys.verification, keys.date) : null;
-  if (v) return { format: 'inline', encrypted: true, signature: v.check, content: plainEntity(v.text), notes: [], payloadIds };
-  return { format: 'inline', encrypted: true, signature: check, content: plainEntity(plain), notes: [], payloadIds };
+  if (v) return { format: 'inline', encrypted: true, signature: v.check, content: textEntity(v.text), notes: [], payloadIds };
+  return { format: 'inline', encrypted: true, signature: check, content: textEntity(plain), notes: [], payloadIds };
 }
 
 function splitChildren(e: Entity): Buffer[] | undefined {
@@ -298,12 +296,6 @@ function attachmentName(e: Entity): string {
   return (m?.[1] ?? '').replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
-function attachmentEntity(name: string, data: Buffer): Buffer {
-  const b64 = data.toString('base64').replace(/.{76}/g, '$&\r\n');
-  return Buffer.from(
-    `Content-Type: application/octet-stream; name="${name}"\r\nContent-Disposition: attachment; filename="${name}"\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64}\r\n`,
-  );
-}
 
 /**
  * Removes the OpenPGP layers of one inbound message: PGP/MIME (RFC 3156) encrypted, signed or

@@ -100,6 +100,11 @@ export function upsertMember(db: Db, caseId: string, m: Member, at: string): voi
   ).run(caseId, m.email.toLowerCase(), m.name, m.role, m.projectId, m.fingerprint, m.pinned ? 1 : 0, at);
 }
 
+/** Names a project in a case (status unknown until its contacts say). */
+export function addCaseProject(db: Db, caseId: string, projectId: string): void {
+  db.prepare('INSERT OR IGNORE INTO case_projects (case_id, project_id) VALUES (?, ?)').run(caseId, projectId);
+}
+
 /** Removes a member; returns whether one was removed. */
 export function removeMember(db: Db, caseId: string, email: string): boolean {
   return db.prepare('DELETE FROM members WHERE case_id = ? AND email = ?').run(caseId, email.toLowerCase()).changes > 0;
