@@ -15,6 +15,7 @@ t.test('Postfix in front (README setup) relays reports to vmtd; unknown addresse
   const v: TestVmtd = await startTestVmtd();
   // Stands in for the reporters' mail servers on the Internet: Postfix's bounces go there.
   const internet: SmartHost = await startSmartHost();
+  // eslint-disable-next-line prefer-const -- assigned once Postfix starts, after the teardown that stops it is registered
   let pf: Postfix | undefined;
   t.teardown(async () => {
     pf?.stop();

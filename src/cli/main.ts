@@ -5,8 +5,6 @@ import type { Config } from '../config/types.js';
 import { createLogger } from '../log.js';
 import { CliError, EX } from './exit.js';
 import { commands } from './commands.js';
-import type { CliEnv } from './env.js';
-
 export type { CliEnv } from './env.js';
 
 const usage = `usage: vmtd <command> [--config FILE] [options]

@@ -31,7 +31,6 @@ export interface Addressing {
 
 /** A header value stripped of line breaks and control characters. */
 export function headerSafe(value: string): string {
-  // eslint-disable-next-line no-control-regex
   return value.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
 }
 

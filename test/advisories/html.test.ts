@@ -5,13 +5,11 @@ import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import {
   MANIFEST_FILE,
-  parseAdvisory,
   publishAdvisory,
   renderAdvisory,
   renderFeed,
   renderIndex,
   indexEntry,
-  type Advisory,
 } from '../../src/advisories/index.js';
 import { checkMarkup, exampleYaml, fixture } from '../fixtures/advisories/support.js';
 import { loadAdvisory } from '../fixtures/advisories/support.js';

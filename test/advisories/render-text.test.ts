@@ -7,10 +7,8 @@ import t from 'tap';
 import {
   advisorySubject,
   defaultTemplatesDir,
-  parseAdvisory,
   renderAdvisory,
   TemplateError,
-  type Advisory,
 } from '../../src/advisories/index.js';
 import { compileTemplate, renderNodes } from '../../src/advisories/templates.js';
 import { wrapText } from '../../src/advisories/wrap.js';

@@ -2,12 +2,10 @@
 import t from 'tap';
 import {
   osvId,
-  parseAdvisory,
   PLACEHOLDER_ASSIGNER_ORG_ID,
   renderAdvisory,
   toCveRecords,
   toOsv,
-  type Advisory,
 } from '../../src/advisories/index.js';
 import { cveValidator, exampleYaml, fixture, osvValidator, schemasMissing, SKIP_SCHEMAS } from '../fixtures/advisories/support.js';
 import { loadAdvisory } from '../fixtures/advisories/support.js';

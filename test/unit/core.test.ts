@@ -65,9 +65,9 @@ t.test('case-opening limits', async (t) => {
   t.match(openingLimit({ bySender: 0, all: 200 }, { perSender: 10, all: 200 }, 'a@x'), /more than 200 new cases in an hour/);
 });
 
-t.test('untrusted text can never start a line or hide one', async (t) => {
+t.test('untrusted text can never start a line or hide one', async () => {
   fc.assert(
-    fc.property(fc.string({ unit: fc.constantFrom('a', ' ', '\n', '\r', '\u2028', '\u2029', '\u0085', '\u200e', '\u202e', '\t', '\u0000', 'S', ':') , maxLength: 300 }), (s) => {
+    fc.property(fc.string({ unit: fc.constantFrom('a', ' ', '\n', '\r', '\u2028', '\u2029', '\u0085', '\u200e', '\u202e', '\t', '\u0000', 'S', ':'), maxLength: 300 }), (s) => {
       const out = untrustedText(s);
       return !/[\r\n\u2028\u2029\u0085\u200e\u202e\u0000\t]/.test(out) && out.length <= 80;
     }),
