@@ -2,6 +2,10 @@
 // takes over anyone, and a coordinator's X-ADD-EXPERT never picks a key only mail vouched for.
 // Every attack goes through SMTP with gpg-made keys and mail; outcomes are read back with gpg.
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as openpgp from 'openpgp';
 import { emailOf, pubKey, type Gpg } from '../helpers/gpg.js';
 import { pgpMime, plainMail, textPart, withAttachment } from '../helpers/mails.js';
@@ -153,4 +157,36 @@ t.test("a reporter's key learned from mail encrypts to them but authorizes nothi
   t.match(readAs(v, 'alice', toAlice), new RegExp(`reporter key ${ronFp} pinned`));
   const later = await sendCommand(v, 'ron', id, `X-CASE: ${id}\nX-CREDIT: Ron from Example`);
   t.match(later.answer, /X-CREDIT: Ron from Example\s+OK/);
+});
+
+t.test("a verified revocation learned from mail is the one thing mail may change about a trusted key", async (t) => {
+  // Dave's key, made here with gpg, and the revocation certificate gpg keeps for it.
+  const home = mkdtempSync(join(tmpdir(), 'vmtd-dave-'));
+  t.teardown(() => rmSync(home, { recursive: true, force: true }));
+  const gpg = (args: string[], input?: string) => spawnSync('gpg', ['--batch', '--yes', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], { env: { ...process.env, GNUPGHOME: home }, ...(input ? { input } : {}) });
+  const dave = 'dave@libfoo.example';
+  gpg(['--quick-gen-key', `Dave <${dave}>`, 'ed25519', 'sign', 'never']);
+  const fp = /^fpr:+([0-9A-F]{40}):/m.exec(gpg(['--with-colons', '--list-keys', dave]).stdout.toString())![1]!;
+  gpg(['--quick-add-key', fp, 'cv25519', 'encr', 'never']);
+  const fresh = gpg(['--armor', '--export', dave]).stdout.toString();
+  v.clock.now = new Date(Date.now() + 60_000); // the daemon's clock was set when it started; the key is newer
+  const id = await ritaReport('dave reviews');
+  const add = await sendCommand(v, 'alice', id, `X-CASE: ${id}\nX-ADD-EXPERT: ${dave}`, { files: { 'dave.asc': fresh } });
+  t.match(add.answer, new RegExp(`added with key ${fp}`));
+  // gpg's revocation certificate, imported, makes the exported key a revoked one.
+  const rev = readFileSync(join(home, 'openpgp-revocs.d', `${fp}.rev`), 'utf8').replace(/^:/m, '');
+  gpg(['--import'], rev);
+  const revoked = gpg(['--armor', '--export', dave]).stdout.toString();
+  // Mailed by someone else it teaches nothing; from dave's address only its revocation is taken
+  // (openpgp verifies it against the key itself): the rest of the material never merges.
+  await mailKey(emailOf.mallory, revoked);
+  await mailKey(dave, revoked);
+  const out = await (async () => {
+    await v.send(plainMail({ from: emailOf.rita, to: `security+${id.toLowerCase()}@example.org`, subject: 'more' }, 'more detail'), { from: emailOf.rita, to: [`security+${id.toLowerCase()}@example.org`] });
+    await v.settle();
+    return v.take();
+  })();
+  t.notOk(out.some((d) => d.to === dave), 'the revoked key gets nothing');
+  const alert = out.filter((d) => d.to === 'alice@example.org').map((d) => readAs(v, 'alice', d)).find((x) => x.includes('could not be relayed'));
+  t.match(alert, /dave@libfoo\.example: key is revoked/, 'the coordinators are told why');
 });
