@@ -3,7 +3,7 @@
  * index and Atom feed rebuilt from a small manifest of everything published so far.
  */
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { toCveRecords } from './cve.js';
 import { toOsv } from './osv.js';
@@ -18,10 +18,19 @@ const MANIFEST_FORMAT = 'vmtd-advisories/1';
 
 const SAFE_NAME = /^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$/;
 
-/** Writes through a temporary file and a rename, so a reader never sees half a file. */
-async function writeAtomic(path: string, data: string): Promise<void> {
+/**
+ * The public site is for web servers and readers: the directory is 0755 and its files 0644,
+ * whatever the process umask (systemd's UMask=0077 would make them 0700/0600, unreadable).
+ */
+export const PUBLIC_DIR_MODE = 0o755;
+export const PUBLIC_FILE_MODE = 0o644;
+
+/** Writes through a temporary file and a rename, so a reader never sees half a file; always 0644. */
+async function writeAtomic(path: string, data: string | Buffer): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data, 'utf8');
+  await writeFile(tmp, data, { mode: PUBLIC_FILE_MODE });
+  // The mode given at creation is masked by the umask, and an old file keeps its own: set it.
+  await chmod(tmp, PUBLIC_FILE_MODE);
   await rename(tmp, path);
 }
 
@@ -48,6 +57,7 @@ export async function readManifest(publicDir: string): Promise<IndexEntry[]> {
  * Publishes one advisory into `publicDir` (created if missing): `ID.html`, `ID.osv.json`, one
  * `CVE-….json` per CVE, then `index.html`, `feed.xml`, `style.css` and the manifest, rebuilt from
  * every advisory published there (re-publishing an ID replaces its entry, e.g. for errata).
+ * The directory is made 0755 and every file 0644, whatever the umask.
  * Returns the absolute paths written. Publications into one directory must not run concurrently.
  */
 export async function publishAdvisory(adv: Advisory, publicDir: string, opts: RenderOptions = {}): Promise<string[]> {
@@ -57,9 +67,10 @@ export async function publishAdvisory(adv: Advisory, publicDir: string, opts: Re
     if (!/^CVE-\d{4}-\d{4,19}$/.test(v.cveId)) throw new Error(`${JSON.stringify(v.cveId)} is not a CVE ID`);
   }
   const dir = resolve(publicDir);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: PUBLIC_DIR_MODE });
+  await chmod(dir, PUBLIC_DIR_MODE);
   const written: string[] = [];
-  const put = async (name: string, data: string): Promise<void> => {
+  const put = async (name: string, data: string | Buffer): Promise<void> => {
     const p = join(dir, name);
     await writeAtomic(p, data);
     written.push(p);
@@ -75,11 +86,10 @@ export async function publishAdvisory(adv: Advisory, publicDir: string, opts: Re
   entries.push(indexEntry(adv));
   await put('index.html', renderIndex(entries, opts));
   await put('feed.xml', renderFeed(entries, opts));
-  const css = join(dir, 'style.css');
   // A custom templates directory made before style.css existed lacks it: fall back to ours.
   const customCss = opts.templatesDir ? join(opts.templatesDir, 'style.css') : undefined;
-  await copyFile(customCss && existsSync(customCss) ? customCss : join(defaultTemplatesDir(), 'style.css'), css);
-  written.push(css);
+  const css = await readFile(customCss && existsSync(customCss) ? customCss : join(defaultTemplatesDir(), 'style.css'));
+  await put('style.css', css);
   await put(MANIFEST_FILE, `${JSON.stringify({ format: MANIFEST_FORMAT, advisories: entries }, null, 2)}\n`);
   return written;
 }

@@ -20,11 +20,11 @@ Case commands (send to the case address; the first line binds the case):
   X-NOTIFY: STAKEHOLDER …
   X-ADVISORY                          the attached .yaml becomes the advisory draft
   X-APPROVE                           approves the latest draft
-  X-PUBLISH                           publishes now
+  X-PUBLISH                           publishes now (the approved revision)
   X-MERGE: OTHER-CASE-ID              this case is a duplicate of the other
   X-REOPEN
   X-STATUS                            answers with the case's status
-  X-LEAKED: note                      the embargo is broken: public workflow
+  X-LEAKED: note                      the embargo is broken: published once approved
 
 Team commands (send to the intake address, no X-CASE):
   X-HELP, X-LIST-CASES, X-OPEN: title (the comment is the report)

@@ -1,6 +1,6 @@
 import type { Config } from '../config/types.js';
 import type { CaseRecord } from '../cases/record.js';
-import { keywordTransition, transition } from '../cases/lifecycle.js';
+import { isOpen, keywordTransition, transition } from '../cases/lifecycle.js';
 import type { MemberRole } from '../cases/members.js';
 import { embargoProblem, formatUtc, parseEmbargo } from './embargo.js';
 
@@ -223,9 +223,23 @@ export const handlers: Record<string, Handler> = {
   STATUS: () => ok(),
   LEAKED: (d, args, env) => {
     d.leakedAt = env.now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-    return ok(`leak recorded${args ? ` (${args})` : ''}; the case moves to the public workflow`);
+    const note = `leak recorded${args ? ` (${args})` : ''}; the case moves to the public workflow`;
+    if (!isOpen(d.state)) return ok(note);
+    const at = leakDisclosure(d.embargo ? new Date(d.embargo) : null, env.now, env.config.policy.leakGraceHours);
+    d.embargo = at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return ok(`${note}: disclosure moves to ${formatUtc(at)}, or as soon as an advisory is approved after it; told stakeholders get an update`);
   },
 };
+
+/**
+ * When a leaked case is disclosed: the leak time plus the grace (policy.leakGraceHours), or the
+ * embargo if that is earlier. The approved advisory is published then, or as soon as one is
+ * approved after it. Pure.
+ */
+export function leakDisclosure(embargo: Date | null, leakedAt: Date, graceHours: number): Date {
+  const asap = new Date(leakedAt.getTime() + graceHours * 3_600_000);
+  return embargo && embargo.getTime() < asap.getTime() ? embargo : asap;
+}
 
 /** Keywords each role may use in a case (coordinators: all). */
 const roleKeywords: Record<MemberRole, readonly string[] | 'all'> = {

@@ -96,6 +96,7 @@ export const configSchema = {
         echoToSender: { type: 'boolean', default: false },
         publishTimeline: { type: 'boolean', default: false },
         defaultDisclosureTime: { type: 'string', pattern: '^([01][0-9]|2[0-3]):[0-5][0-9]$', default: '15:00' },
+        leakGraceHours: { type: 'number', minimum: 0, maximum: 720, default: 0 },
       },
     },
     coordinators: { type: 'array', items: contact, default: [] },

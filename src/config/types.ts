@@ -65,6 +65,8 @@ export interface Config {
     echoToSender: boolean;
     publishTimeline: boolean;
     defaultDisclosureTime: string;
+    /** After X-LEAKED, disclosure moves to the leak time + this many hours (0: at once), or stays earlier. */
+    leakGraceHours: number;
   };
   coordinators: KeyedContact[];
   projects: Project[];

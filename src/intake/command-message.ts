@@ -167,6 +167,7 @@ function statusText(d: CaseRecord): string {
     `Projects:  ${Object.entries(d.projects).map(([p, s]) => `${p} (${s})`).join(', ') || 'none'}`,
     `Notify:    ${d.stakeholders.join(', ') || 'none'}`,
     `Advisory:  ${d.advisory ? `revision ${d.advisory.revision}, ${d.advisory.state}` : 'none'}`,
+    `Credits:   ${d.credits.map((c) => `${c.text} (${c.type.toLowerCase().replace(/_/g, ' ')})`).join('; ') || 'none'}`,
     `Members:   ${d.members.length}`,
   ].join('\n');
 }

@@ -6,17 +6,34 @@ import type { Config } from '../config/types.js';
 const d = (s: string | null): Date | null => (s ? new Date(s) : null);
 
 /**
- * The planner's view of the database: cases that can still need work (open ones, and published
- * ones whose approved advisory has not gone out), without any content. Cheap: four queries.
+ * The planner's view of the database: cases that can still need work (open ones; published ones
+ * whose approved advisory has not gone out, or whose told stakeholders may be owed word that
+ * disclosure came early), without any content. Cheap: four queries.
  */
 export function loadPlanCases(db: Db): PlanCase[] {
   const rows = db
     .prepare(
-      `SELECT c.id, c.state, c.created_at, c.embargo, c.leaked_at, a.state AS adv_state, a.approved_at
+      `SELECT c.id, c.state, c.created_at, c.embargo, c.leaked_at, c.embargo_override, a.revision AS adv_revision, a.state AS adv_state, a.approved_at
        FROM cases c LEFT JOIN advisories a ON a.case_id = c.id AND a.revision = (SELECT MAX(revision) FROM advisories WHERE case_id = c.id)
-       WHERE c.state IN ('new','triaged','accepted','scheduled') OR (c.state = 'published' AND a.state = 'approved')`,
+       WHERE c.state IN ('new','triaged','accepted','scheduled')
+          OR (c.state = 'published' AND (a.state = 'approved' OR EXISTS (
+               -- a told stakeholder whose last word named a later date (or none) and who has not heard it is public
+               SELECT 1 FROM notices n WHERE n.case_id = c.id AND n.kind IN ('pre-disclosure','update') AND n.state IN ('sent','failed')
+                 AND n.id = (SELECT MAX(m.id) FROM notices m WHERE m.case_id = c.id AND m.stakeholder = n.stakeholder AND m.kind IN ('pre-disclosure','update') AND m.state IN ('sent','failed'))
+                 AND (n.embargo = 'none' OR n.embargo > substr(c.embargo, 1, 16) || 'Z')
+                 AND NOT EXISTS (SELECT 1 FROM notices u WHERE u.key = 'update:' || c.id || ':' || n.stakeholder || ':published'))))`,
     )
-    .all() as Array<{ id: string; state: string; created_at: string; embargo: string | null; leaked_at: string | null; adv_state: string | null; approved_at: string | null }>;
+    .all() as Array<{
+    id: string;
+    state: string;
+    created_at: string;
+    embargo: string | null;
+    leaked_at: string | null;
+    embargo_override: string | null;
+    adv_revision: number | null;
+    adv_state: string | null;
+    approved_at: string | null;
+  }>;
   const stakeholders = new Map<string, string[]>();
   for (const r of db.prepare('SELECT case_id, stakeholder FROM case_stakeholders ORDER BY stakeholder').all() as Array<{ case_id: string; stakeholder: string }>) {
     stakeholders.set(r.case_id, [...(stakeholders.get(r.case_id) ?? []), r.stakeholder]);
@@ -27,7 +44,8 @@ export function loadPlanCases(db: Db): PlanCase[] {
     createdAt: new Date(r.created_at),
     embargo: d(r.embargo),
     leakedAt: d(r.leaked_at),
-    advisory: r.adv_state ? { state: r.adv_state, approvedAt: d(r.approved_at) } : null,
+    overridden: r.embargo_override !== null && r.embargo_override !== '',
+    advisory: r.adv_state && r.adv_revision !== null ? { revision: r.adv_revision, state: r.adv_state, approvedAt: d(r.approved_at) } : null,
     stakeholders: stakeholders.get(r.id) ?? [],
   }));
 }

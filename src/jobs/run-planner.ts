@@ -12,7 +12,9 @@ import { enqueue, type OutgoingMail } from '../store/outbox.js';
 import { composeLetter, keyBook, lettersToCoordinators } from '../compose/letters.js';
 import { recipientKey } from '../identity/recipient-key.js';
 import { formatUtc } from '../commands/embargo.js';
-import { latestAdvisory, type StoredAdvisory } from '../store/advisories.js';
+import { latestAdvisory, publishable, releasable, type StoredAdvisory } from '../store/advisories.js';
+import { caseCredits } from '../store/case-records.js';
+import { datedOn, utcDay, withGivenCredits } from '../advisories/published.js';
 import { digestItems } from '../scheduler/digest.js';
 import { alertUnusableCoordinatorKeys } from './key-alerts.js';
 import { caseTimeline, timelineText } from './timeline.js';
@@ -66,7 +68,8 @@ async function effectOf(ctx: Vmtd, a: Action): Promise<Effect | undefined> {
     return { mails, event: { caseId: null, kind: 'digest', detail: { coordinator: a.coordinator, items: items.length } }, notice: { caseId: null, kind: 'digest' } };
   }
   const c = ctx.db.prepare('SELECT id, embargo FROM cases WHERE id = ?').get(a.caseId) as { id: string; embargo: string | null };
-  const stored = latestAdvisory(ctx.db, ctx.sealer, a.caseId);
+  // What leaves the team is an approved (or published) revision, never a draft.
+  const stored = latestAdvisory(ctx.db, ctx.sealer, a.caseId, releasable);
   const facts = advisoryFacts(stored, a.caseId);
   const embargo = c.embargo ? new Date(c.embargo) : null;
   const common = { ...facts, caseId: a.caseId, caseAddress: caseAddress(i, a.caseId), teamFingerprint: ctx.team.fingerprint, teamName, disclosure: embargo ? disclosureTime(embargo) : 'not set' };
@@ -82,7 +85,7 @@ async function effectOf(ctx: Vmtd, a: Action): Promise<Effect | undefined> {
       const pre = a.kind === 'pre-disclosure';
       const text = pre
         ? render('pre-disclosure', { ...common, patches: (stored?.patches ?? []).map((p) => p.name) })
-        : render('update', { ...common, leaked: a.reason === 'leaked', overdue: a.reason === 'overdue', cancelled: a.reason === 'cancelled' });
+        : render('update', { ...common, leaked: a.reason === 'leaked', overdue: a.reason === 'overdue', cancelled: a.reason === 'cancelled', published: a.reason === 'published' });
       const mail = await composeLetter(ctx, {
         to: s.email,
         key: lookup.key,
@@ -97,7 +100,8 @@ async function effectOf(ctx: Vmtd, a: Action): Promise<Effect | undefined> {
       return {
         mails: [mail],
         event: { caseId: a.caseId, kind: a.kind, detail: { stakeholder: s.id, embargo: isoMinute(embargo) } },
-        notice: { caseId: a.caseId, kind: a.kind, stakeholder: s.id, embargo: a.kind === 'update' && a.reason !== 'moved' ? a.reason : isoMinute(embargo) },
+        // The date announced, whatever the reason: the next change is compared with it.
+        notice: { caseId: a.caseId, kind: a.kind, stakeholder: s.id, embargo: isoMinute(embargo) },
       };
     }
     case 'short-notice': {
@@ -106,47 +110,71 @@ async function effectOf(ctx: Vmtd, a: Action): Promise<Effect | undefined> {
       const mails = await lettersToCoordinators(ctx, { caseId: a.caseId, kind: 'alert', subject: `[${a.caseId}] ${s.id} notice is due, advisory not approved`, text, autoSubmitted: 'auto-generated' });
       return { mails, event: { caseId: a.caseId, kind: 'short-notice', detail: { stakeholder: s.id } }, notice: { caseId: a.caseId, kind: 'short-notice', stakeholder: s.id } };
     }
+    case 'unpublished': {
+      const why =
+        a.reason === 'no-advisory'
+          ? 'there is no advisory to publish: send one (X-ADVISORY) and approve it (X-APPROVE)'
+          : a.reason === 'not-approved'
+            ? `advisory revision ${a.revision} is not approved: approve it (X-APPROVE)`
+            : 'the case is not accepted: accept it (X-STATE: accepted)';
+      const text = render('unpublished', { caseId: a.caseId, disclosure: common.disclosure, why });
+      const mails = await lettersToCoordinators(ctx, { caseId: a.caseId, kind: 'alert', subject: `[${a.caseId}] disclosure time passed, nothing published`, text, autoSubmitted: 'auto-generated' });
+      return { mails, event: { caseId: a.caseId, kind: 'publication-held', detail: { reason: a.reason, revision: a.revision } }, notice: { caseId: a.caseId, kind: 'unpublished' } };
+    }
     case 'abnormal': {
       const reason = a.reason === 'leaked' ? 'the embargoed details have leaked' : `the embargo reached the policy maximum of ${ctx.config.policy.maxEmbargoDays} days without publication`;
+      const next =
+        a.reason === 'leaked'
+          ? `the approved advisory is published at ${common.disclosure} (policy.leakGraceHours after the leak), or as soon as one is approved after that time.`
+          : 'publish the advisory as soon as it is ready (X-APPROVE, then X-PUBLISH), or lift the embargo with X-EMBARGO: none.';
       const told = (ctx.db.prepare("SELECT DISTINCT stakeholder FROM notices WHERE case_id = ? AND kind = 'pre-disclosure' AND state = 'sent'").all(a.caseId) as Array<{ stakeholder: string }>).map((r) => r.stakeholder);
-      const mails = await lettersToCoordinators(ctx, { caseId: a.caseId, kind: 'alert', subject: `[${a.caseId}] moves to the public workflow`, text: render('abnormal', { caseId: a.caseId, reason, stakeholders: told.join(', ') || 'none' }), autoSubmitted: 'auto-generated' });
+      const mails = await lettersToCoordinators(ctx, { caseId: a.caseId, kind: 'alert', subject: `[${a.caseId}] moves to the public workflow`, text: render('abnormal', { caseId: a.caseId, reason, next, stakeholders: told.join(', ') || 'none' }), autoSubmitted: 'auto-generated' });
       return { mails, event: { caseId: a.caseId, kind: 'abnormal-termination', detail: { reason: a.reason } }, notice: { caseId: a.caseId, kind: 'abnormal' } };
     }
-    case 'publish':
-      return publication(ctx, a.caseId, stored, common);
+    case 'publish': {
+      // Only an approved revision is ever published; the planner asks only then, so none here is a
+      // race (a new draft since): nothing is claimed, and publication stays due.
+      const approved = latestAdvisory(ctx.db, ctx.sealer, a.caseId, publishable);
+      if (!approved) {
+        ctx.log.warn({ case: a.caseId }, 'publication due but no approved advisory: held');
+        return undefined;
+      }
+      return publication(ctx, a.caseId, approved, common);
+    }
   }
 }
 
-async function publication(ctx: Vmtd, caseId: string, stored: StoredAdvisory | undefined, common: Record<string, unknown>): Promise<Effect> {
-  const at = iso(ctx.clock());
+async function publication(ctx: Vmtd, caseId: string, stored: StoredAdvisory, common: Record<string, unknown>): Promise<Effect> {
+  const now = ctx.clock();
+  const at = iso(now);
+  // Dated the day it goes out, with the credits given by X-CREDIT merged into the YAML's.
+  const advisory = datedOn(withGivenCredits(stored.advisory, caseCredits(ctx.db, caseId)), utcDay(now));
   const mails: OutgoingMail[] = [];
   const created = (ctx.db.prepare('SELECT created_at FROM cases WHERE id = ?').get(caseId) as { created_at: string }).created_at;
-  const timeline = ctx.config.policy.publishTimeline ? caseTimeline(ctx.db, caseId, created, ctx.clock()) : undefined;
-  if (stored) {
-    const rendered = renderAdvisory(stored.advisory, 'rst', timeline ? { timeline } : {});
-    const text = timeline ? `${rendered.trimEnd()}\n\n${timelineText(timeline)}\n` : rendered;
-    for (const list of ctx.config.publicLists) {
-      const m = await composeLetter(ctx, { to: list, caseId: null, kind: 'advisory', subject: advisorySubject(stored.advisory), text, autoSubmitted: 'auto-generated' });
-      mails.push({ ...m, caseId });
-    }
-    const reporters = membersOf(ctx.db, caseId).filter((m) => m.role === 'reporter');
-    const credits = [...stored.advisory.reporters.map((r) => `${r.name}${r.affiliation ? ` from ${r.affiliation}` : ''} (${r.reported.join(', ')})`), ...stored.advisory.credits.map((c) => `${c.name} (${c.type.toLowerCase()})`)];
-    for (const r of reporters) {
-      const lookup = await recipientKey(keyBook(ctx), { email: r.email, fingerprint: r.fingerprint, learnedKeyAllowed: true });
-      const text = render('published-reporter', { ...common, advisoryId: stored.advisory.id, credits });
-      mails.push(await composeLetter(ctx, { to: r.email, ...(lookup.ok ? { key: lookup.key } : {}), caseId, kind: 'notice', subject: `[${caseId}] published: ${stored.advisory.id}`, text: lookup.ok ? text : `The advisory for case ${caseId} is now public (${stored.advisory.id}). Thank you.`, autoSubmitted: 'auto-generated' }));
-    }
+  const timeline = ctx.config.policy.publishTimeline ? caseTimeline(ctx.db, caseId, created, now) : undefined;
+  const rendered = renderAdvisory(advisory, 'rst', timeline ? { timeline } : {});
+  const text = timeline ? `${rendered.trimEnd()}\n\n${timelineText(timeline)}\n` : rendered;
+  for (const list of ctx.config.publicLists) {
+    const m = await composeLetter(ctx, { to: list, caseId: null, kind: 'advisory', subject: advisorySubject(advisory), text, autoSubmitted: 'auto-generated' });
+    mails.push({ ...m, caseId });
+  }
+  const reporters = membersOf(ctx.db, caseId).filter((m) => m.role === 'reporter');
+  const credits = [...advisory.reporters.map((r) => `${r.name}${r.affiliation ? ` from ${r.affiliation}` : ''} (${r.reported.join(', ')})`), ...advisory.credits.map((c) => `${c.name}${c.affiliation ? ` from ${c.affiliation}` : ''} (${c.type.toLowerCase().replace(/_/g, ' ')})`)];
+  for (const r of reporters) {
+    const lookup = await recipientKey(keyBook(ctx), { email: r.email, fingerprint: r.fingerprint, learnedKeyAllowed: true });
+    const letter = render('published-reporter', { ...common, advisoryId: advisory.id, credits });
+    mails.push(await composeLetter(ctx, { to: r.email, ...(lookup.ok ? { key: lookup.key } : {}), caseId, kind: 'notice', subject: `[${caseId}] published: ${advisory.id}`, text: lookup.ok ? letter : `The advisory for case ${caseId} is now public (${advisory.id}). Thank you.`, autoSubmitted: 'auto-generated' }));
   }
   return {
     mails,
     apply: () => {
       ctx.db.prepare("UPDATE cases SET state = 'published', updated_at = ? WHERE id = ?").run(at, caseId);
-      if (stored) ctx.db.prepare("UPDATE advisories SET state = 'published' WHERE case_id = ? AND revision = ?").run(caseId, stored.revision);
+      ctx.db.prepare("UPDATE advisories SET state = 'published' WHERE case_id = ? AND revision = ?").run(caseId, stored.revision);
     },
     after: async () => {
-      if (stored) await publishAdvisory(stored.advisory, ctx.config.instance.publicDir, timeline ? { timeline } : {});
+      await publishAdvisory(advisory, ctx.config.instance.publicDir, timeline ? { timeline } : {});
     },
-    event: { caseId, kind: 'published', detail: { advisory: stored?.advisory.id ?? null, lists: ctx.config.publicLists.length } },
+    event: { caseId, kind: 'published', detail: { advisory: advisory.id, revision: stored.revision, lists: ctx.config.publicLists.length } },
     notice: { caseId, kind: 'publish' },
   };
 }
@@ -154,9 +182,10 @@ async function publication(ctx: Vmtd, caseId: string, stored: StoredAdvisory | u
 /** Every coordinator's digest shows the whole team's reminders. */
 async function digestItemsNow(ctx: Vmtd): Promise<string[]> {
   const now = ctx.clock();
-  const cases = (ctx.db.prepare("SELECT id, state, created_at, embargo FROM cases WHERE state IN ('new','triaged','accepted','scheduled')").all() as Array<{ id: string; state: string; created_at: string; embargo: string | null }>).map((c) => ({
+  const cases = (ctx.db.prepare("SELECT id, state, created_at, embargo, embargo_override FROM cases WHERE state IN ('new','triaged','accepted','scheduled')").all() as Array<{ id: string; state: string; created_at: string; embargo: string | null; embargo_override: string | null }>).map((c) => ({
     id: c.id,
     state: c.state,
+    overridden: !!c.embargo_override,
     createdAt: new Date(c.created_at),
     embargo: c.embargo ? new Date(c.embargo) : null,
   }));

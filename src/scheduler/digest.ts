@@ -3,7 +3,8 @@ import { formatUtc } from '../commands/embargo.js';
 export interface DigestFacts {
   now: Date;
   maxEmbargoDays: number;
-  cases: Array<{ id: string; state: string; createdAt: Date; embargo: Date | null }>;
+  /** overridden: X-EMBARGO-OVERRIDE was accepted, so the policy maximum does not apply. */
+  cases: Array<{ id: string; state: string; createdAt: Date; embargo: Date | null; overridden?: boolean }>;
   failedDeliveries: Array<{ caseId: string | null; rcpt: string; kind: string }>;
   keys: Array<{ email: string; caseIds: string[]; problem: string | null; expiresAt: Date | null }>;
 }
@@ -18,7 +19,7 @@ const open = (s: string): boolean => !['published', 'closed', 'rejected', 'dupli
 
 /**
  * The reminders of a coordinator's daily digest: untriaged cases, embargoes ending soon, cases
- * without an embargo, embargoes beyond the policy, failed deliveries and notices, keys expiring
+ * without an embargo, embargoes beyond the policy (unless overridden), failed deliveries and notices, keys expiring
  * within 30 days or expired. Empty when nothing needs attention; at most DIGEST_MAX_ITEMS
  * reminders, the last of them saying how many were left out. Pure.
  */
@@ -31,7 +32,7 @@ export function digestItems(f: DigestFacts): string[] {
     if (c.embargo && c.embargo.getTime() > t && c.embargo.getTime() - t <= 3 * DAY) items.push(`${c.id}: embargo ends ${formatUtc(c.embargo)}`);
     if (!c.embargo && age >= 14) items.push(`${c.id}: no embargo set after ${Math.floor(age)} days`);
     const limit = c.createdAt.getTime() + f.maxEmbargoDays * DAY;
-    if ((c.embargo && c.embargo.getTime() > limit) || t > limit) items.push(`${c.id}: beyond the policy maximum of ${f.maxEmbargoDays} days since the report`);
+    if (!c.overridden && ((c.embargo && c.embargo.getTime() > limit) || t > limit)) items.push(`${c.id}: beyond the policy maximum of ${f.maxEmbargoDays} days since the report`);
   }
   for (const d of f.failedDeliveries) items.push(`${d.caseId ?? '(no case)'}: ${d.kind} to ${d.rcpt} failed`);
   for (const k of f.keys) {

@@ -5,13 +5,17 @@ export interface PlanCase {
   id: string;
   state: string;
   createdAt: Date;
+  /** The disclosure time: the embargo (moved to the leak time + grace by X-LEAKED, to the moment by X-PUBLISH). */
   embargo: Date | null;
   leakedAt: Date | null;
-  advisory: { state: string; approvedAt: Date | null } | null;
+  /** X-EMBARGO-OVERRIDE was accepted: the policy maximum does not apply to this case. */
+  overridden: boolean;
+  /** The latest advisory revision (a newer draft hides an older approval: it must be approved anew). */
+  advisory: { revision: number; state: string; approvedAt: Date | null } | null;
   stakeholders: string[];
 }
 
-/** A pre-disclosure or update already sent: which embargo it announced. */
+/** A pre-disclosure or update already sent: which embargo it announced (minute, or 'none'). */
 export interface Announced {
   caseId: string;
   stakeholder: string;
@@ -24,7 +28,7 @@ export interface PlannerInput {
   cases: PlanCase[];
   /** Keys of notices already sent (or claimed). */
   done: Set<string>;
-  /** The last announcement per case and stakeholder, for update notices. */
+  /** The announcements per case and stakeholder, for update notices. */
   announced: Announced[];
   stakeholders: Config['stakeholders'];
   maxEmbargoDays: number;
@@ -33,10 +37,16 @@ export interface PlannerInput {
   digestMinute: number | null;
 }
 
+/** Why a stakeholder that was told gets an update. */
+export type UpdateReason = 'moved' | 'cancelled' | 'leaked' | 'overdue' | 'published';
+/** Why nothing could be published at the disclosure time. */
+export type UnpublishedReason = 'no-advisory' | 'not-approved' | 'not-accepted';
+
 export type Action =
   | { kind: 'pre-disclosure'; key: string; caseId: string; stakeholder: string; dueAt: Date }
-  | { kind: 'update'; key: string; caseId: string; stakeholder: string; embargo: Date | null; reason: 'moved' | 'cancelled' | 'leaked' | 'overdue' }
+  | { kind: 'update'; key: string; caseId: string; stakeholder: string; embargo: Date | null; reason: UpdateReason }
   | { kind: 'publish'; key: string; caseId: string }
+  | { kind: 'unpublished'; key: string; caseId: string; reason: UnpublishedReason; revision: number | null }
   | { kind: 'abnormal'; key: string; caseId: string; reason: 'leaked' | 'overdue' }
   | { kind: 'short-notice'; key: string; caseId: string; stakeholder: string }
   | { kind: 'digest'; key: string; coordinator: string; day: string };
@@ -45,6 +55,7 @@ const DAY = 86_400_000;
 /** How an announced embargo is recorded: minute precision, or 'none'. */
 export const isoMinute = (d: Date | null): string => (d ? d.toISOString().slice(0, 16) + 'Z' : 'none');
 const closed = (state: string): boolean => ['published', 'closed', 'rejected', 'duplicate'].includes(state);
+const MINUTE_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/;
 
 /** When a stakeholder's pre-disclosure is due for an embargo: embargo − noticeDays. Pure. */
 export function noticeDue(embargo: Date, noticeDays: number): Date {
@@ -52,10 +63,43 @@ export function noticeDue(embargo: Date, noticeDays: number): Date {
 }
 
 /**
- * What is due at `now`, from the database's facts alone: pre-disclosure notices, updates after an
- * embargo moved, publication at the embargo, abnormal termination (leak, overdue), warnings, and
- * the coordinators' daily digest. Never returns an action whose key is already done, so running it
- * again — or after hours of downtime — sends each notice exactly once. Pure.
+ * Whether an open case with an embargo has outlived the policy maximum (maxEmbargoDays after the
+ * report). Never when X-EMBARGO-OVERRIDE was accepted: the coordinators chose a longer embargo,
+ * and its end is watched like any other (publication, or the alert that nothing was published). Pure.
+ */
+export function isOverdue(c: Pick<PlanCase, 'state' | 'createdAt' | 'embargo' | 'overridden'>, now: Date, maxEmbargoDays: number): boolean {
+  return !c.overridden && !closed(c.state) && c.embargo !== null && now.getTime() >= c.createdAt.getTime() + maxEmbargoDays * DAY;
+}
+
+/**
+ * The update a stakeholder that was told about a case is owed, if any, and the label that makes
+ * its key (one update per change). In order: the leak (once); disclosure earlier than the date last
+ * announced, or after the embargo was lifted (X-PUBLISH; once); the policy maximum (once); the
+ * embargo moved or lifted (once per new date). Pure.
+ */
+export function updateFor(c: PlanCase, last: Announced, overdue: boolean, done: (label: string) => boolean): { reason: UpdateReason; label: string } | null {
+  const now = isoMinute(c.embargo);
+  if (c.leakedAt && !done('leaked')) return { reason: 'leaked', label: 'leaked' };
+  if (c.state === 'published') {
+    const announced = last.embargo ?? 'none';
+    const early = announced === 'none' || (MINUTE_ISO.test(announced) && announced > now);
+    return early && !done('published') ? { reason: 'published', label: 'published' } : null;
+  }
+  if (closed(c.state)) return null;
+  if (overdue) return done('overdue') ? null : { reason: 'overdue', label: 'overdue' };
+  // A legacy row recorded its reason ('leaked', …) instead of the date: no date to compare.
+  if (last.embargo !== null && last.embargo !== 'none' && !MINUTE_ISO.test(last.embargo)) return null;
+  if ((last.embargo ?? 'none') === now || done(now)) return null;
+  return { reason: c.embargo === null ? 'cancelled' : 'moved', label: now };
+}
+
+/**
+ * What is due at `now`, from the database's facts alone: pre-disclosure notices, updates when the
+ * date moves or disclosure comes early, publication at the disclosure time (only of an approved
+ * revision; else the coordinators are alerted once per date and it stays due), abnormal
+ * termination (leak, overdue), warnings, and the coordinators' daily digest. Never returns an
+ * action whose key is already done, so running it again — or after hours of downtime — sends each
+ * notice exactly once. Pure.
  */
 export function plan(input: PlannerInput): Action[] {
   const { now } = input;
@@ -63,34 +107,45 @@ export function plan(input: PlannerInput): Action[] {
   const add = (a: Action): void => {
     if (!input.done.has(a.key)) actions.push(a);
   };
+  const lastAnnounced = new Map<string, Announced>();
+  for (const a of input.announced) {
+    const k = `${a.caseId}\u0000${a.stakeholder}`;
+    const prev = lastAnnounced.get(k);
+    if (!prev || a.at.getTime() >= prev.at.getTime()) lastAnnounced.set(k, a);
+  }
   for (const c of input.cases) {
     const approved = c.advisory?.state === 'approved';
-    // Publication: the embargo has ended for a scheduled case, or a coordinator published it.
-    if ((c.state === 'scheduled' && c.embargo && c.embargo <= now) || (c.state === 'published' && approved)) {
+    const due = c.embargo !== null && c.embargo <= now;
+    // Publication: an approved revision, at the disclosure time of a scheduled case, or at once
+    // when a coordinator published it (X-PUBLISH). A draft never goes out.
+    if (approved && ((c.state === 'scheduled' && due) || c.state === 'published')) {
       add({ kind: 'publish', key: `publish:${c.id}`, caseId: c.id });
+    } else if (due && !closed(c.state)) {
+      // The disclosure time came and nothing can go out: tell the coordinators (once per date);
+      // publication stays due and happens at the first pass after the advisory is approved.
+      const reason: UnpublishedReason = !c.advisory || c.advisory.state === 'withdrawn' ? 'no-advisory' : !approved ? 'not-approved' : 'not-accepted';
+      add({ kind: 'unpublished', key: `unpublished:${c.id}:${isoMinute(c.embargo)}`, caseId: c.id, reason, revision: c.advisory?.revision ?? null });
     }
-    const overdue = !closed(c.state) && now.getTime() >= c.createdAt.getTime() + input.maxEmbargoDays * DAY && c.embargo !== null;
+    const overdue = isOverdue(c, now, input.maxEmbargoDays);
     if (c.leakedAt) add({ kind: 'abnormal', key: `abnormal:${c.id}:leaked`, caseId: c.id, reason: 'leaked' });
     else if (overdue) add({ kind: 'abnormal', key: `abnormal:${c.id}:overdue`, caseId: c.id, reason: 'overdue' });
 
     for (const sid of c.stakeholders) {
       const s = input.stakeholders.find((x) => x.id === sid);
       if (!s) continue;
-      const last = input.announced.filter((a) => a.caseId === c.id && a.stakeholder === sid).sort((a, b) => b.at.getTime() - a.at.getTime())[0];
+      const last = lastAnnounced.get(`${c.id}\u0000${sid}`);
       if (last) {
-        const reason = c.leakedAt ? 'leaked' : overdue ? 'overdue' : c.embargo === null ? 'cancelled' : 'moved';
-        // One update per change: the key names the new embargo, or the abnormal end.
-        const label = c.leakedAt || overdue ? reason : isoMinute(c.embargo);
-        const changed = c.leakedAt || overdue || last.embargo !== isoMinute(c.embargo);
-        if (changed && (c.state !== 'published' || c.leakedAt)) add({ kind: 'update', key: `update:${c.id}:${sid}:${label}`, caseId: c.id, stakeholder: sid, embargo: c.embargo, reason });
+        const key = (label: string): string => `update:${c.id}:${sid}:${label}`;
+        const u = updateFor(c, last, overdue, (label) => input.done.has(key(label)));
+        if (u) add({ kind: 'update', key: key(u.label), caseId: c.id, stakeholder: sid, embargo: c.embargo, reason: u.reason });
         continue;
       }
       if (!c.embargo || closed(c.state) || c.leakedAt || c.embargo <= now) continue;
-      const due = noticeDue(c.embargo, s.noticeDays);
+      const dueAt = noticeDue(c.embargo, s.noticeDays);
       const earliest = new Date(c.embargo.getTime() - s.maxDays * DAY);
-      if (approved && now >= due && now >= earliest) {
-        add({ kind: 'pre-disclosure', key: `pre:${c.id}:${sid}`, caseId: c.id, stakeholder: sid, dueAt: due });
-      } else if (!approved && now >= due) {
+      if (approved && now >= dueAt && now >= earliest) {
+        add({ kind: 'pre-disclosure', key: `pre:${c.id}:${sid}`, caseId: c.id, stakeholder: sid, dueAt });
+      } else if (!approved && now >= dueAt) {
         add({ kind: 'short-notice', key: `short:${c.id}:${sid}:${isoMinute(c.embargo)}`, caseId: c.id, stakeholder: sid });
       }
     }

@@ -25,12 +25,17 @@ export function loadCaseRecord(db: Db, sealer: Sealer, id: string): CaseRecord |
     cves: rows<{ cve: string }>('SELECT cve FROM case_cves WHERE case_id = ? ORDER BY cve').map((r) => r.cve),
     projects: Object.fromEntries(rows<{ project_id: string; status: string }>('SELECT project_id, status FROM case_projects WHERE case_id = ?').map((r) => [r.project_id, r.status])),
     members: membersOf(db, c.id),
-    credits: rows<Credit>('SELECT email, text, type FROM case_credits WHERE case_id = ? ORDER BY rowid'),
+    credits: caseCredits(db, c.id),
     stakeholders: rows<{ stakeholder: string }>('SELECT stakeholder FROM case_stakeholders WHERE case_id = ? ORDER BY stakeholder').map((r) => r.stakeholder),
     advisory: adv ?? null,
     newAdvisoryYaml: null,
     newPatches: [],
   };
+}
+
+/** The credits given by X-CREDIT, in the order given (who gave each, its text and OSV type). */
+export function caseCredits(db: Db, caseId: string): Credit[] {
+  return db.prepare('SELECT email, text, type FROM case_credits WHERE case_id = ? ORDER BY rowid').all(caseId) as Credit[];
 }
 
 /** Writes the difference between two records of one case; call inside a transaction. */
@@ -50,8 +55,20 @@ export function saveCaseRecord(db: Db, sealer: Sealer, before: CaseRecord, after
   for (const c of after.credits) db.prepare('INSERT OR IGNORE INTO case_credits (case_id, email, text, type) VALUES (?, ?, ?, ?)').run(id, c.email, c.text, c.type);
   for (const s of after.stakeholders.filter((s) => !before.stakeholders.includes(s))) db.prepare('INSERT OR IGNORE INTO case_stakeholders (case_id, stakeholder, added_at) VALUES (?, ?, ?)').run(id, s, at);
   if (after.newAdvisoryYaml !== null) {
-    const revision = (before.advisory?.revision ?? 0) + 1;
-    db.prepare("INSERT INTO advisories (case_id, revision, state, yaml_sealed, created_at) VALUES (?, ?, 'draft', ?, ?)").run(id, revision, sealer.seal(after.newAdvisoryYaml), at);
+    // The new revision is stored in the state the record gives it: X-ADVISORY and X-APPROVE in
+    // one message store it approved (by this signer, now), never a draft the answer called approved.
+    const revision = after.advisory?.revision ?? (before.advisory?.revision ?? 0) + 1;
+    const state = after.advisory?.state ?? 'draft';
+    const approved = state === 'approved';
+    db.prepare('INSERT INTO advisories (case_id, revision, state, yaml_sealed, created_at, approved_at, approved_by) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      id,
+      revision,
+      state,
+      sealer.seal(after.newAdvisoryYaml),
+      at,
+      approved ? at : null,
+      approved ? actor : null,
+    );
     for (const p of after.newPatches) db.prepare('INSERT OR REPLACE INTO advisory_patches (case_id, revision, name, content_sealed) VALUES (?, ?, ?, ?)').run(id, revision, p.name, sealer.seal(p.content));
   } else if (after.advisory && before.advisory && after.advisory.state !== before.advisory.state) {
     db.prepare('UPDATE advisories SET state = ?, approved_at = CASE WHEN ? = \'approved\' THEN ? ELSE approved_at END, approved_by = CASE WHEN ? = \'approved\' THEN ? ELSE approved_by END WHERE case_id = ? AND revision = ?').run(

@@ -1,5 +1,6 @@
 import type { Db } from './db.js';
 import type { Sealer } from './seal.js';
+import { caseCredits } from './case-records.js';
 import { allCases, getCase, membersOf, messagesOf, type CaseRow, type MessageSummary } from './cases.js';
 
 /** A case as `vmtd case show --json` prints it: field names are a contract (add, never rename). */
@@ -17,6 +18,8 @@ export interface CaseView {
   stakeholders: Array<{ id: string; noticeAt: string | null; sentAt: string | null }>;
   advisory: { state: string; revision: number } | null;
   mergedInto: string | null;
+  /** Credits given by X-CREDIT: the credit line, its OSV type, and who gave it. */
+  credits: Array<{ name: string; type: string; by: string }>;
   messages?: MessageSummary[];
 }
 
@@ -52,6 +55,7 @@ function view(db: Db, c: CaseRow, withMessages: boolean): CaseView {
     stakeholders,
     advisory,
     mergedInto: c.mergedInto,
+    credits: tableExists(db, 'case_credits') ? caseCredits(db, c.id).map((x) => ({ name: x.text, type: x.type, by: x.email })) : [],
     ...(withMessages ? { messages: messagesOf(db, c.id) } : {}),
   };
 }
