@@ -9,6 +9,7 @@ import {
   defaultTemplatesDir,
   renderAdvisory,
   TemplateError,
+  type Advisory,
 } from '../../src/advisories/index.js';
 import { compileTemplate, renderNodes } from '../../src/advisories/templates.js';
 import { wrapText } from '../../src/advisories/wrap.js';

@@ -14,7 +14,7 @@ const TOTAL = Number(process.env.VMTD_CHAOS_REPORTS ?? 1000);
 
 t.test(`kill -9 at random moments during ${TOTAL} reports from 8 senders`, async (t) => {
   const port = await freePort();
-  const { dir, file } = childConfig(port, 'policy: { ackPerSenderPerHour: 0 }');
+  const { dir, file } = childConfig(port, 'policy: { ackPerSenderPerHour: 0, casesPerSenderPerHour: 100000, casesPerHour: 100000 }');
   let daemon: ChildProcess = await serve(file);
   let seed = 7;
   const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
