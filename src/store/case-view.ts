@@ -13,7 +13,8 @@ export interface CaseView {
   createdAt: string;
   embargo: string | null;
   cves: string[];
-  members: Array<{ role: string; email: string; name: string | null; fingerprint: string | null; project?: string }>;
+  /** `pinned`: whether the fingerprint authorizes the member's commands (a reporter's is only once their own signed mail pinned it). */
+  members: Array<{ role: string; email: string; name: string | null; fingerprint: string | null; pinned: boolean; project?: string }>;
   projects: Array<{ id: string; status: string }>;
   stakeholders: Array<{ id: string; noticeAt: string | null; sentAt: string | null }>;
   advisory: { state: string; revision: number } | null;
@@ -50,7 +51,7 @@ function view(db: Db, c: CaseRow, withMessages: boolean): CaseView {
     createdAt: c.createdAt,
     embargo: c.embargo,
     cves,
-    members: membersOf(db, c.id).map((m) => ({ role: m.role, email: m.email, name: m.name, fingerprint: m.fingerprint, ...(m.projectId ? { project: m.projectId } : {}) })),
+    members: membersOf(db, c.id).map((m) => ({ role: m.role, email: m.email, name: m.name, fingerprint: m.fingerprint, pinned: m.pinned, ...(m.projectId ? { project: m.projectId } : {}) })),
     projects,
     stakeholders,
     advisory,

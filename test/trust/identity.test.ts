@@ -144,7 +144,7 @@ t.test("a reporter's key learned from mail encrypts to them but authorizes nothi
   const out = v.take();
   const id = lastCase();
   const ronFp = v.gpg('ron').fingerprint(emailOf.ron);
-  t.match(view(id).members.find((m) => m.email === emailOf.ron), { fingerprint: ronFp });
+  t.match(view(id).members.find((m) => m.email === emailOf.ron), { fingerprint: ronFp, pinned: false });
   t.equal(v.gpg('ron').decrypt(encryptedPayload(out.find((d) => d.to === emailOf.ron)!.raw)).code, 0, 'the acknowledgement is encrypted to ron');
   const early = await sendCommand(v, 'ron', id, `X-CASE: ${id}\nX-CREDIT: Ron from Example`);
   t.match(early.answer, /not the pinned key of a member/);
@@ -155,6 +155,7 @@ t.test("a reporter's key learned from mail encrypts to them but authorizes nothi
   await v.settle();
   const toAlice = v.take().find((d) => d.to === 'alice@example.org')!;
   t.match(readAs(v, 'alice', toAlice), new RegExp(`reporter key ${ronFp} pinned`));
+  t.match(view(id).members.find((m) => m.email === emailOf.ron), { fingerprint: ronFp, pinned: true }, 'case show says so too');
   const later = await sendCommand(v, 'ron', id, `X-CASE: ${id}\nX-CREDIT: Ron from Example`);
   t.match(later.answer, /X-CREDIT: Ron from Example\s+OK/);
 });
