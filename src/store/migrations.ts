@@ -198,5 +198,6 @@ export const migrations: string[] = [
   );
   CREATE INDEX cases_reporter ON cases(reporter, created_at);
   CREATE INDEX events_kind ON events(kind, at);
+  CREATE INDEX cases_created ON cases(created_at); -- the global case-opening limit counts the last hour
   `,
 ];
