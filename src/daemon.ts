@@ -18,6 +18,40 @@ export function transportFor(config: Config): Transport {
   return config.delivery.transport === 'smtp' ? smtpTransport(config.delivery.smtp) : maildirTransport(config.delivery.maildir);
 }
 
+/**
+ * vmtd cannot start: one line naming the cause (an address and port, the data directory), and
+ * the sysexits(3) code to end with: 69 (EX_UNAVAILABLE) for an address in use or not available,
+ * 71 (EX_OSERR) for anything else the system refused.
+ */
+export class StartupError extends Error {
+  constructor(
+    message: string,
+    readonly sysexit: 69 | 71,
+  ) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+const listenProblems: Record<string, string> = {
+  EADDRINUSE: 'address already in use',
+  EADDRNOTAVAIL: 'address not available on this host',
+  EACCES: 'permission denied (a port below 1024 needs CAP_NET_BIND_SERVICE)',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'the host name cannot be resolved',
+};
+
+/** Binds one listener, or throws a StartupError naming the address, the port and the cause. */
+async function listen<T>(host: string, port: number, configKey: string, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    const why = listenProblems[code] ?? ((err as Error).message.split('\n')[0] || 'unknown error');
+    throw new StartupError(`cannot listen on ${host}:${port}: ${why} (${configKey})`, code === 'EADDRINUSE' || code === 'EADDRNOTAVAIL' ? 69 : 71);
+  }
+}
+
 /** The processing half of vmtd (spool pipeline and outbox), without any listener. */
 export interface Engine {
   ctx: Vmtd;
@@ -30,7 +64,26 @@ export interface Engine {
 
 /** Opens vmtd's state and wires pipeline to outbox: what `serve`, `ingest` and `tick` share. */
 export async function startEngine(config: Config, clock: Clock, log: Logger): Promise<Engine & { teamKeyCreated: boolean }> {
-  const ctx = await openVmtd(config, clock, log);
+  let ctx: Awaited<ReturnType<typeof openVmtd>>;
+  try {
+    ctx = await openVmtd(config, clock, log);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    // The system refused the data directory (a file where a directory should be, permissions, a full disk).
+    if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
+      const where = e.path ?? config.instance.dataDir;
+      const why =
+        e.code === 'EEXIST' || e.code === 'ENOTDIR'
+          ? `${where} is not a directory`
+          : e.code === 'EACCES' || e.code === 'EPERM'
+            ? `permission denied on ${where}`
+            : e.code === 'ENOSPC'
+              ? 'no space left on the device'
+              : e.message.split('\n')[0];
+      throw new StartupError(`cannot use the data directory ${config.instance.dataDir}: ${why} (instance.dataDir)`, 71);
+    }
+    throw err;
+  }
   const outbox = new OutboxWorker(ctx, transportFor(config));
   const pipeline = new Pipeline(ctx, () => outbox.kick());
   return {
@@ -58,12 +111,25 @@ export interface Daemon extends Engine {
 }
 
 /**
- * Runs vmtd: SMTP intake, spool pipeline, outbox worker with a retry timer. Catches up on
- * whatever a previous run left pending. `stop()` refuses new mail (421), finishes the work in
- * hand and closes the database.
+ * Runs vmtd: SMTP intake, spool pipeline, outbox worker with a retry timer. Every listener is
+ * bound first: when one cannot be (a port in use), nothing else has started, the database is
+ * closed and a StartupError says which address. Then it catches up on whatever a previous run
+ * left pending. `stop()` refuses new mail (421), finishes the work in hand and closes the database.
  */
 export async function startDaemon(config: Config, clock: Clock, log: Logger): Promise<Daemon & { teamKeyCreated: boolean }> {
   const engine = await startEngine(config, clock, log);
+  // Mail accepted before the pipeline starts is processed by the first kick below.
+  let started = false;
+  let smtp: SmtpIntake | undefined;
+  let metrics: Awaited<ReturnType<typeof startMetrics>> | null = null;
+  try {
+    smtp = await listen(config.smtp.host, config.smtp.port, 'smtp.host, smtp.port', () => startSmtpIntake(engine.ctx, () => started && engine.pipeline.kick()));
+    if (config.metrics.enabled) metrics = await listen(config.metrics.host, config.metrics.port, 'metrics.host, metrics.port', () => startMetrics(engine.ctx));
+  } catch (err) {
+    await smtp?.close();
+    await engine.stop();
+    throw err;
+  }
   const scheduler = startScheduler(engine.ctx, () => engine.outbox.kick());
   // A processed message may have made something due (X-PUBLISH, an approval): plan again at once.
   engine.pipeline.onProcessed = () => {
@@ -72,20 +138,21 @@ export async function startDaemon(config: Config, clock: Clock, log: Logger): Pr
   };
   const orphans = removeOrphanBlobFiles(engine.ctx.db, dataFiles(config.instance.dataDir));
   if (orphans.length > 0) log.warn({ files: orphans.length }, 'removed files a crash left unfinished (never acknowledged or never committed)');
-  const smtp = await startSmtpIntake(engine.ctx, () => engine.pipeline.kick());
-  const metrics = config.metrics.enabled ? await startMetrics(engine.ctx) : null;
   const imap = startImapIntake(engine.ctx, () => engine.pipeline.kick());
-  // The outbox retries deferred mail; the spool poll picks up what `vmtd ingest` or IMAP spooled.
+  // The outbox retries deferred mail; the spool poll picks up what `vmtd ingest` or IMAP spooled,
+  // and rows a failed attempt left pending.
   const retry = setInterval(() => engine.outbox.kick(), 30_000);
   const poll = setInterval(() => engine.pipeline.kick(), 2_000);
   retry.unref();
   poll.unref();
+  started = true;
   engine.pipeline.kick();
   engine.outbox.kick();
   scheduler.kick();
+  const intake = smtp;
   return {
     ...engine,
-    smtp,
+    smtp: intake,
     scheduler,
     metricsPort: metrics?.port ?? null,
     async settle() {
@@ -96,7 +163,7 @@ export async function startDaemon(config: Config, clock: Clock, log: Logger): Pr
     async stop() {
       clearInterval(retry);
       clearInterval(poll);
-      await smtp.close();
+      await intake.close();
       await imap.stop();
       await metrics?.stop();
       await scheduler.stop();

@@ -34,8 +34,12 @@ export async function startMetrics(ctx: Vmtd): Promise<{ port: number; stop(): P
   });
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
-    server.listen(ctx.config.metrics.port, ctx.config.metrics.host, () => ok());
+    server.listen(ctx.config.metrics.port, ctx.config.metrics.host, () => {
+      server.off('error', fail);
+      ok();
+    });
   });
+  server.on('error', (err) => ctx.log.error({ err: err.message }, 'metrics server error'));
   return {
     port: (server.address() as AddressInfo).port,
     stop: () => new Promise<void>((ok) => server.close(() => ok())),

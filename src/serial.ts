@@ -2,13 +2,20 @@
  * Runs an async job one at a time: a kick while it runs schedules exactly one more run after it,
  * so work that arrives during a run is never missed and runs never overlap. The pipeline, the
  * outbox worker and the scheduler each own one.
+ *
+ * A run that throws is handed to `onError` (logged by the owner) and the runner goes on: the next
+ * kick runs the job again. No run ever ends in an unhandled rejection, so a background loop can
+ * never take the daemon down.
  */
 export class SerialRunner {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
 
-  constructor(private readonly job: () => Promise<void>) {}
+  constructor(
+    private readonly job: () => Promise<void>,
+    private readonly onError: (err: unknown) => void = (err) => process.stderr.write(`vmtd: background job failed: ${err instanceof Error ? err.message : String(err)}\n`),
+  ) {}
 
   kick(): void {
     if (this.stopped) return;
@@ -16,13 +23,26 @@ export class SerialRunner {
       this.again = true;
       return;
     }
-    this.running = this.job().finally(() => {
+    this.running = this.run().finally(() => {
       this.running = undefined;
       if (this.again) {
         this.again = false;
         this.kick();
       }
     });
+  }
+
+  /** One run of the job; never rejects (a job that throws synchronously is caught too). */
+  private async run(): Promise<void> {
+    try {
+      await this.job();
+    } catch (err) {
+      try {
+        this.onError(err);
+      } catch {
+        // A failing error handler must not turn into an unhandled rejection either.
+      }
+    }
   }
 
   /** Runs the job (if not stopped) and resolves once no run is in progress or scheduled. */

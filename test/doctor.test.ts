@@ -1,6 +1,8 @@
-// `vmtd doctor` says what is wrong and how to fix it; exit 1 when something fails.
+// `vmtd doctor` says what is wrong and how to fix it; exit 1 when something fails. It creates and
+// changes nothing, and an I/O problem is a FAIL line with the fix, never a stack trace.
 import t from 'tap';
-import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { childConfig, freePort, vmtd } from './helpers/child.js';
 import { pubKeyFile } from './helpers/gpg.js';
@@ -8,6 +10,7 @@ import { pubKeyFile } from './helpers/gpg.js';
 t.test('a good setup passes; bad permissions, an expired member key and a dead smart host are named', async (t) => {
   const { dir, file } = childConfig(await freePort());
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.equal(vmtd(['init', '--config', file]).code, 0);
   const good = vmtd(['doctor', '--config', file]);
   t.equal(good.code, 0, good.stdout);
   t.match(good.stdout, /ok\s+database integrity_check: ok/);
@@ -32,4 +35,56 @@ t.test('a good setup passes; bad permissions, an expired member key and a dead s
   t.equal(bad.code, 1);
   t.match(bad.stdout, /FAIL\s+contact of libbar eve@libfoo\.example: key has expired — /);
   t.match(bad.stdout, new RegExp(`FAIL\\s+smart host 127\\.0\\.0\\.1:${closed}: .*— check delivery\\.smtp`));
+});
+
+/** Every path under `dir` with its size and a digest of its content: what "nothing changed" means. */
+function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) {
+        out.push(`${p}/`);
+        walk(p);
+      } else out.push(`${p} ${st.size} ${createHash('sha256').update(readFileSync(p)).digest('hex').slice(0, 16)}`);
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+t.test('doctor creates nothing: not in a fresh directory, not in an initialised one', async (t) => {
+  const { dir, file } = childConfig(await freePort());
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const fresh = snapshot(dir);
+  const r = vmtd(['doctor', '--config', file]);
+  t.same(snapshot(dir), fresh, 'no data directory, database or team key made');
+  t.equal(r.code, 0, r.stdout);
+  t.match(r.stdout, /warn\s+data directory \S+ does not exist yet — vmtd init \(or vmtd serve\) creates it/);
+  t.match(r.stdout, /ok\s+coordinator alice@example\.org: key [0-9A-F]{40}/, 'configured keys are still checked, from their files');
+
+  t.equal(vmtd(['init', '--config', file]).code, 0);
+  const initialised = snapshot(dir);
+  const again = vmtd(['doctor', '--config', file]);
+  t.equal(again.code, 0, again.stdout);
+  t.match(again.stdout, /ok\s+database integrity_check: ok/);
+  t.same(snapshot(dir), initialised, 'the database is read, never written (no -wal/-shm left behind, no migration)');
+});
+
+t.test('a data directory that is a file, or behind a file: FAIL lines with the fix, exit 1, no stack trace', async (t) => {
+  const { dir, file } = childConfig(await freePort());
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'data'), 'a regular file');
+  const r = vmtd(['doctor', '--config', file]);
+  t.equal(r.code, 1);
+  t.match(r.stdout, new RegExp(`^FAIL  data directory ${dir}/data is not a directory — instance\\.dataDir must name a directory`, 'm'));
+  t.notMatch(r.stdout + r.stderr, /^\s+at /m, 'no stack trace');
+  t.equal(r.stderr, '');
+
+  writeFileSync(file, readFileSync(file, 'utf8').replace(`dataDir: ${dir}/data`, `dataDir: ${dir}/data/state`));
+  const behind = vmtd(['doctor', '--config', file]);
+  t.equal(behind.code, 1);
+  t.match(behind.stdout, /^FAIL {2}cannot look at data directory \S+\/data\/state: ENOTDIR: .* — a file stands where a directory should be/m);
+  t.notMatch(behind.stdout + behind.stderr, /^\s+at /m, 'no stack trace');
 });

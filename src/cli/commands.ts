@@ -7,9 +7,12 @@ import { init, tick } from './engine-commands.js';
 import { advisoryCommand } from './advisory.js';
 import { backup } from './backup.js';
 import { doctor } from './doctor.js';
+import { spoolCommand, spoolHelp } from './spool.js';
 
 export interface Command {
   needsConfig?: boolean;
+  /** `vmtd COMMAND --help`: this command's help alone. */
+  help?: string;
   run(env: CliEnv): Promise<number>;
 }
 
@@ -24,4 +27,5 @@ export const commands: Record<string, Command> = {
   advisory: { needsConfig: false, run: advisoryCommand },
   backup: { run: backup },
   doctor: { run: doctor },
+  spool: { run: spoolCommand, help: spoolHelp },
 };

@@ -6,6 +6,7 @@ import { createLogger } from '../log.js';
 import { CliError, EX } from './exit.js';
 import { commands } from './commands.js';
 export type { CliEnv } from './env.js';
+import { StartupError } from '../daemon.js';
 
 const usage = `usage: vmtd <command> [--config FILE] [options]
 
@@ -17,8 +18,9 @@ commands:
   keys team|list|import FILE…   the team key and the keyring
   case list|show ID [--json]    cases
   advisory render FILE --format rst|html|osv|cve
-  doctor                        check config, keys, database, transport
+  doctor                        check config, keys, database, transport (changes nothing)
   backup FILE                   consistent online copy of the database
+  spool list|show|release|drop  the intake queue and its quarantine (vmtd spool --help)
 `;
 
 
@@ -32,6 +34,7 @@ export async function main(argv: string[]): Promise<number> {
       options: {
         config: { type: 'string', short: 'c' },
         json: { type: 'boolean' },
+        quarantined: { type: 'boolean' },
         now: { type: 'string' },
         sender: { type: 'string' },
         recipient: { type: 'string', multiple: true },
@@ -44,6 +47,11 @@ export async function main(argv: string[]): Promise<number> {
     return EX.USAGE;
   }
   const [name, ...args] = parsed.positionals;
+  const help = name ? commands[name]?.help : undefined;
+  if (parsed.values.help && help) {
+    process.stdout.write(help);
+    return EX.OK;
+  }
   if (parsed.values.help || !name) {
     (parsed.values.help ? process.stdout : process.stderr).write(usage);
     return parsed.values.help ? EX.OK : EX.USAGE;
@@ -66,6 +74,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof ConfigError) {
       process.stderr.write(`vmtd: ${err.message}\n`);
       return EX.CONFIG;
+    }
+    if (err instanceof StartupError) {
+      process.stderr.write(`vmtd: ${err.message}\n`);
+      return err.sysexit;
     }
     if (err instanceof CliError) {
       process.stderr.write(`vmtd: ${err.message}\n`);

@@ -1,13 +1,95 @@
-import { createLogger } from '../log.js';
-import { startDaemon } from '../daemon.js';
+import { createLogger, type Logger } from '../log.js';
+import { refreshKeys } from '../context.js';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { startDaemon, StartupError, type Daemon } from '../daemon.js';
 import { intakeAddress } from '../mail/addresses.js';
-import { EX } from './exit.js';
+import { CliError, EX } from './exit.js';
 import type { CliEnv } from './env.js';
 
-/** `vmtd serve`: runs until SIGTERM/SIGINT, then stops cleanly and exits 0. */
+/** Parts of the configuration read once at start: a reload that changes them says a restart is needed. */
+const restartOnly = ['instance.dataDir', 'smtp', 'metrics', 'imap', 'delivery', 'schedule', 'log'] as const;
+
+function part(config: Config, path: string): unknown {
+  return path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], config);
+}
+
+/**
+ * SIGHUP: reads the configuration file again and takes it with the keys as they are now (the
+ * keyring as other processes left it, e.g. after `vmtd keys import`; the configured key files).
+ * A configuration that does not load is logged and the running one kept. Reloads never overlap:
+ * a HUP during a reload runs one more after it.
+ */
+function reloader(daemon: Daemon, file: string, log: Logger): () => void {
+  let running: Promise<void> | undefined;
+  let again = false;
+  const reload = async (): Promise<void> => {
+    let next: Config;
+    try {
+      next = loadConfig(file);
+    } catch (err) {
+      log.error({ file, err: (err as Error).message }, 'SIGHUP: the configuration does not load; keeping the running one');
+      return;
+    }
+    const changed = restartOnly.filter((p) => JSON.stringify(part(daemon.ctx.config, p)) !== JSON.stringify(part(next, p)));
+    try {
+      await refreshKeys(daemon.ctx, next);
+    } catch (err) {
+      log.error({ err: (err as Error).message }, 'SIGHUP: reloading the keys failed; keeping the running configuration');
+      return;
+    }
+    if (changed.length > 0) log.warn({ keys: changed }, 'SIGHUP: these settings take effect only at the next start');
+    log.info({ file, keys: daemon.ctx.keyring.all().length }, 'reloaded configuration and keys');
+  };
+  const hup = (): void => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = reload()
+      .catch((err: unknown) => log.error({ err: (err as Error).message }, 'SIGHUP: reload failed'))
+      .finally(() => {
+        running = undefined;
+        if (again) {
+          again = false;
+          hup();
+        }
+      });
+  };
+  return hup;
+}
+
+/**
+ * `vmtd serve`: runs until SIGTERM/SIGINT, then stops cleanly and exits 0; SIGHUP reloads the
+ * configuration and keys. When it cannot start (a port in use, an unusable data directory) it
+ * ends at once with one line naming the cause and exit code 69 or 71.
+ */
 export async function serve(env: CliEnv): Promise<number> {
   const log = createLogger(env.config.log.level);
-  const daemon = await startDaemon(env.config, env.clock, log);
+  // Installed before anything starts: a HUP during start-up must not kill the process (the default).
+  let hup: () => void = () => {
+    pendingHup = true;
+  };
+  let pendingHup = false;
+  const onHup = (): void => hup();
+  process.on('SIGHUP', onHup);
+  // A bug that leaves a promise rejected is logged; it does not take down the intake.
+  const onRejection = (err: unknown): void => log.error({ err: err instanceof Error ? err.message : String(err), stack: err instanceof Error ? err.stack : undefined }, 'unhandled rejection (a bug); the daemon goes on');
+  process.on('unhandledRejection', onRejection);
+  let daemon: Daemon & { teamKeyCreated: boolean };
+  try {
+    daemon = await startDaemon(env.config, env.clock, log);
+  } catch (err) {
+    process.off('SIGHUP', onHup);
+    process.off('unhandledRejection', onRejection);
+    // Whatever else might still hold the event loop, the process ends within seconds.
+    setTimeout(() => process.exit(process.exitCode ?? EX.SOFTWARE), 3000).unref();
+    if (err instanceof StartupError) throw new CliError(err.message, err.sysexit);
+    log.debug({ stack: (err as Error).stack }, 'start-up failed');
+    throw new CliError(`cannot start: ${(err as Error).message?.split('\n')[0] ?? String(err)}`, EX.SOFTWARE);
+  }
+  hup = reloader(daemon, env.config.file, log);
+  if (pendingHup) hup();
   const { smtp, instance } = env.config;
   log.info(
     { team: daemon.ctx.team.fingerprint, created: daemon.teamKeyCreated, smtp: `${smtp.host}:${daemon.smtp.port}`, intake: intakeAddress(instance), transport: env.config.delivery.transport },
@@ -22,6 +104,8 @@ export async function serve(env: CliEnv): Promise<number> {
   });
   log.info('stopping: no new mail accepted, finishing work in hand');
   await daemon.stop();
+  process.off('SIGHUP', onHup);
+  process.off('unhandledRejection', onRejection);
   log.info('stopped');
   return EX.OK;
 }

@@ -1,9 +1,16 @@
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import nodemailer from 'nodemailer';
-import type { Vmtd } from '../context.js';
+import * as openpgp from 'openpgp';
+import type { Config } from '../config/types.js';
 import { dataFiles } from '../context.js';
 import { formatUtc } from '../commands/embargo.js';
-import { describeKey } from '../pgp/keys.js';
+import { configuredContacts, pinConfiguredPeople, type ConfiguredPeople } from '../identity/configured.js';
+import { createLogger } from '../log.js';
+import { describeKey, readPublicKeys } from '../pgp/keys.js';
+import { migrate, type Db } from '../store/db.js';
+import { Keyring } from '../store/keyring.js';
+import { migrations } from '../store/migrations.js';
 import { quarantined } from '../store/spool.js';
 
 export type Level = 'ok' | 'warn' | 'FAIL';
@@ -19,50 +26,180 @@ const ok = (what: string): Finding => ({ level: 'ok', what });
 const warn = (what: string, fix: string): Finding => ({ level: 'warn', what, fix });
 const fail = (what: string, fix: string): Finding => ({ level: 'FAIL', what, fix });
 
-/** Permissions: the data directory private to its user, key files 0600. */
+/** What to do about an I/O error on `path`, by its code. */
+export function fixFor(err: unknown, path: string): string {
+  switch ((err as NodeJS.ErrnoException).code) {
+    case 'EACCES':
+    case 'EPERM':
+      return `run vmtd doctor as the user vmtd runs as, or give that user access to ${path} (chown/chmod)`;
+    case 'ENOTDIR':
+      return `a file stands where a directory should be on the way to ${path}: move it away, or point the configuration elsewhere`;
+    case 'EISDIR':
+      return `${path} is a directory where a file should be: move it away`;
+    case 'ENOENT':
+      return `${path} does not exist: check the path in the configuration`;
+    case 'ELOOP':
+      return `${path} is a symbolic link loop: fix the links`;
+    default:
+      return `check ${path} (owner, mode, disk)`;
+  }
+}
+
+const errorLine = (err: unknown): string => {
+  const e = err as NodeJS.ErrnoException;
+  const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+  return e?.code && !message.includes(e.code) ? `${e.code}: ${message}` : message;
+};
+
+/** Runs one check: whatever it throws (EACCES, a file where a directory should be, a damaged file) is a FAIL line with the fix, never a stack trace. */
+export async function guarded(what: string, path: string, check: () => Finding[] | Promise<Finding[]>): Promise<Finding[]> {
+  try {
+    return await check();
+  } catch (err) {
+    return [fail(`${what}: ${errorLine(err)}`, fixFor(err, path))];
+  }
+}
+
+/**
+ * The data directory: present (else nothing more to check there: `vmtd init` or `serve` makes
+ * it), a directory, usable by this user, private. `usable` says whether to look inside.
+ */
+export function checkDataDir(dataDir: string): { findings: Finding[]; usable: boolean } {
+  let st;
+  try {
+    st = statSync(dataDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { findings: [warn(`data directory ${dataDir} does not exist yet`, 'vmtd init (or vmtd serve) creates it, with the database and the team key')], usable: false };
+    return { findings: [fail(`cannot look at data directory ${dataDir}: ${errorLine(err)}`, fixFor(err, dataDir))], usable: false };
+  }
+  if (!st.isDirectory()) return { findings: [fail(`data directory ${dataDir} is not a directory`, `instance.dataDir must name a directory: move ${dataDir} away, or set instance.dataDir to another path`)], usable: false };
+  try {
+    accessSync(dataDir, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (err) {
+    return { findings: [fail(`data directory ${dataDir} is not usable by this user: ${errorLine(err)}`, fixFor(err, dataDir))], usable: false };
+  }
+  const mode = st.mode & 0o777;
+  return { findings: [mode & 0o077 ? warn(`data directory ${dataDir} is mode ${mode.toString(8)}`, `chmod 700 ${dataDir}`) : ok(`data directory ${dataDir} is private`)], usable: true };
+}
+
+/** The files in the data directory: team key, data key, database present and 0600; spool/ and blobs/ directories. */
 export function checkPermissions(dataDir: string): Finding[] {
   const out: Finding[] = [];
-  const mode = statSync(dataDir).mode & 0o777;
-  out.push(mode & 0o077 ? warn(`data directory ${dataDir} is mode ${mode.toString(8)}`, `chmod 700 ${dataDir}`) : ok(`data directory ${dataDir} is private`));
   const files = dataFiles(dataDir);
+  // An empty directory (systemd's StateDirectory before the first start) is not broken, only new.
+  if (![files.teamKey, files.dataKey, files.db].some((f) => existsSync(f))) {
+    return [warn(`data directory ${dataDir} holds no vmtd state yet`, 'vmtd init (or vmtd serve) creates the database, the data key and the team key')];
+  }
   for (const f of [files.teamKey, files.dataKey, files.db]) {
-    if (!existsSync(f)) {
-      out.push(fail(`${f} is missing`, 'run vmtd init'));
+    let st;
+    try {
+      st = statSync(f);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') out.push(fail(`${f} is missing`, f === files.db ? 'run vmtd init' : 'restore it from your backup of the keys, or run vmtd init to make a new one'));
+      else out.push(fail(`cannot look at ${f}: ${errorLine(err)}`, fixFor(err, f)));
       continue;
     }
-    const m = statSync(f).mode & 0o777;
+    if (!st.isFile()) {
+      out.push(fail(`${f} is not a regular file`, `move it away; vmtd init makes it`));
+      continue;
+    }
+    const m = st.mode & 0o777;
     out.push(m & 0o077 ? fail(`${f} is mode ${m.toString(8)}: readable by others`, `chmod 600 ${f}`) : ok(`${f} is mode 600`));
+  }
+  for (const d of [files.spool, files.blobs]) {
+    try {
+      if (!statSync(d).isDirectory()) out.push(fail(`${d} is not a directory`, `move it away; vmtd makes the directory at start`));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') out.push(fail(`cannot look at ${d}: ${errorLine(err)}`, fixFor(err, d)));
+    }
   }
   return out;
 }
 
-/** The database answers PRAGMA integrity_check with ok. */
-export function checkDatabase(ctx: Vmtd): Finding[] {
-  const r = ctx.db.pragma('integrity_check', { simple: true }) as string;
-  const out = [r === 'ok' ? ok('database integrity_check: ok') : fail(`database integrity_check: ${r}`, 'restore the last vmtd backup')];
-  const q = quarantined(ctx.db);
-  if (q.length > 0) out.push(warn(`${q.length} quarantined message(s)`, 'see vmtd case list; the reasons say what was wrong'));
-  const failed = (ctx.db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE state = 'failed' AND created_at >= ?").get(new Date(ctx.clock().getTime() - DAY).toISOString()) as { n: number }).n;
+/**
+ * Opens the database for reading without creating or changing anything: the live file read-only
+ * while a daemon has it open (its -wal and -shm exist), else a snapshot in memory (a read-only
+ * open would leave -wal and -shm files behind). Never migrates. Undefined when there is none.
+ */
+export function openForReading(file: string): Db | undefined {
+  if (!existsSync(file)) return undefined;
+  if (existsSync(`${file}-wal`) && existsSync(`${file}-shm`)) return new Database(file, { readonly: true, fileMustExist: true });
+  const image = readFileSync(file);
+  // A WAL database's header says so (bytes 18-19 = 2); the in-memory copy reads as a plain one.
+  if (image.length >= 20 && image[18] === 2 && image[19] === 2) image[18] = image[19] = 1;
+  return new Database(image, { readonly: true });
+}
+
+/** The database answers integrity_check with ok, its schema is one this vmtd knows; quarantine and failed deliveries. */
+export function checkDatabase(db: Db, now: Date): Finding[] {
+  const out: Finding[] = [];
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > migrations.length) return [fail(`database schema version ${version} is newer than this vmtd knows (${migrations.length})`, 'run the vmtd version that wrote it, or restore a backup')];
+  if (version < migrations.length) out.push(warn(`database schema version ${version}; this vmtd uses ${migrations.length}`, 'vmtd serve (or vmtd init) upgrades it at start; take a vmtd backup first'));
+  const r = db.pragma('integrity_check', { simple: true }) as string;
+  out.push(r === 'ok' ? ok('database integrity_check: ok') : fail(`database integrity_check: ${r}`, 'restore the last vmtd backup'));
+  const q = quarantined(db);
+  if (q.length > 0) out.push(warn(`${q.length} quarantined message(s)`, 'see vmtd spool list --quarantined; the reasons say what was wrong; vmtd spool release ID or drop ID'));
+  const failed = (db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE state = 'failed' AND created_at >= ?").get(new Date(now.getTime() - DAY).toISOString()) as { n: number }).n;
   if (failed > 0) out.push(warn(`${failed} delivery(ies) failed in the last day`, 'check the recipients and the smart host; the coordinators were told'));
   return out;
 }
 
+/** The team's public key, read from its file without creating one; undefined when absent. */
+export async function readTeamKey(file: string): Promise<openpgp.PublicKey | undefined> {
+  if (!existsSync(file)) return undefined;
+  const key = await openpgp.readPrivateKey({ armoredKey: readFileSync(file, 'utf8') });
+  if (!key.isDecrypted()) throw new Error(`team key ${file} is passphrase-protected; vmtd needs it unlocked (protect the file instead)`);
+  return key.toPublic();
+}
+
+/**
+ * The keyring and the configured people as vmtd would see them at start, built in memory: the
+ * keys stored in the database (when there is one) plus the configured key files, pinned as
+ * openVmtd pins them. Nothing is written anywhere. An unreadable key file is a finding.
+ */
+export async function keyringView(config: Config, db: Db | undefined, team: openpgp.PublicKey | undefined, now: Date): Promise<{ keyring: Keyring; people: ConfiguredPeople; findings: Finding[] }> {
+  const mem = new Database(':memory:');
+  migrate(mem);
+  if (db) {
+    const insert = mem.prepare('INSERT OR REPLACE INTO keys (fingerprint, armored, emails, source, added_at) VALUES (?, ?, ?, ?, ?)');
+    for (const k of db.prepare('SELECT fingerprint, armored, emails, source, added_at FROM keys').all() as Array<Record<string, string>>) insert.run(k.fingerprint, k.armored, k.emails, k.source, k.added_at);
+  }
+  const keyring = await Keyring.load(mem, now);
+  if (team) await keyring.add([team], 'team', now.toISOString());
+  const findings: Finding[] = [];
+  const files = new Set<string>();
+  for (const c of configuredContacts(config)) {
+    if (!c.key || files.has(c.key)) continue;
+    files.add(c.key);
+    try {
+      if ((await readPublicKeys(readFileSync(c.key, 'utf8'))).length === 0) throw new Error('no public key in it');
+    } catch (err) {
+      findings.push(fail(`key file ${c.key} (${c.email}): ${errorLine(err)}`, (err as NodeJS.ErrnoException).code ? fixFor(err, c.key) : `${c.key} must hold an armored OpenPGP public key`));
+    }
+  }
+  const people = await pinConfiguredPeople(config, keyring, now, createLogger('silent'));
+  return { keyring, people, findings };
+}
+
 /** The team key and every configured person's key: present, able to encrypt, not expiring within 30 days. */
-export async function checkKeys(ctx: Vmtd): Promise<Finding[]> {
-  const now = ctx.clock();
+export async function checkKeys(v: { config: Config; keyring: Keyring; people: ConfiguredPeople; team: openpgp.PublicKey | undefined; now: Date }): Promise<Finding[]> {
+  const { now, config } = v;
   const out: Finding[] = [];
-  const team = await describeKey(ctx.team.publicKey, now);
-  if (team.expiresAt && team.expiresAt.getTime() - now.getTime() < 30 * DAY) out.push(warn(`team key ${team.fingerprint} expires ${formatUtc(team.expiresAt)}`, 'extend its expiry and re-publish it'));
-  else out.push(ok(`team key ${team.fingerprint}`));
-  if (ctx.config.coordinators.length === 0) out.push(warn('no coordinators configured', 'add coordinators with their keys to the configuration: nobody reads the cases'));
+  if (v.team) {
+    const team = await describeKey(v.team, now);
+    if (team.expiresAt && team.expiresAt.getTime() - now.getTime() < 30 * DAY) out.push(warn(`team key ${team.fingerprint} expires ${formatUtc(team.expiresAt)}`, 'extend its expiry and re-publish it'));
+    else out.push(ok(`team key ${team.fingerprint}`));
+  }
+  if (config.coordinators.length === 0) out.push(warn('no coordinators configured', 'add coordinators with their keys to the configuration: nobody reads the cases'));
   const people = [
-    ...ctx.config.coordinators.map((c) => ({ ...c, role: 'coordinator' })),
-    ...ctx.config.projects.flatMap((p) => p.contacts.map((c) => ({ ...c, role: `contact of ${p.id}` }))),
-    ...ctx.config.stakeholders.map((s) => ({ ...s, role: `stakeholder ${s.id}` })),
+    ...config.coordinators.map((c) => ({ ...c, role: 'coordinator' })),
+    ...config.projects.flatMap((p) => p.contacts.map((c) => ({ ...c, role: `contact of ${p.id}` }))),
+    ...config.stakeholders.map((s) => ({ ...s, role: `stakeholder ${s.id}` })),
   ];
   for (const p of people) {
-    const fp = ctx.people.get(p.email.toLowerCase());
-    const key = fp ? ctx.keyring.byFingerprint(fp) : undefined;
+    const fp = v.people.get(p.email.toLowerCase());
+    const key = fp ? v.keyring.byFingerprint(fp) : undefined;
     if (!key) {
       out.push(fail(`${p.role} ${p.email} has no key`, p.key ? `the key file ${p.key} has no key for ${p.email}` : `add key: FILE for ${p.email} in the configuration`));
       continue;
@@ -75,15 +212,17 @@ export async function checkKeys(ctx: Vmtd): Promise<Finding[]> {
   return out;
 }
 
-/** The transport can take mail: the smart host answers EHLO, or the maildir is writable. */
-export async function checkTransport(ctx: Vmtd): Promise<Finding[]> {
-  const d = ctx.config.delivery;
+/** The transport can take mail: the smart host answers EHLO, or the maildir is writable (nothing is created). */
+export async function checkTransport(config: Config): Promise<Finding[]> {
+  const d = config.delivery;
   if (d.transport === 'maildir') {
     try {
       accessSync(d.maildir, constants.W_OK);
+      if (!statSync(d.maildir).isDirectory()) return [fail(`maildir ${d.maildir} is not a directory`, 'move it away, or set delivery.maildir to a directory')];
       return [ok(`maildir ${d.maildir} is writable`)];
-    } catch {
-      return [existsSync(d.maildir) ? fail(`maildir ${d.maildir} is not writable`, `fix its owner or mode`) : warn(`maildir ${d.maildir} does not exist yet`, 'vmtd serve creates it')];
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [warn(`maildir ${d.maildir} does not exist yet`, 'vmtd serve creates it')];
+      return [fail(`maildir ${d.maildir} is not writable: ${errorLine(err)}`, fixFor(err, d.maildir))];
     }
   }
   const t = nodemailer.createTransport({ host: d.smtp.host, port: d.smtp.port, secure: d.smtp.secure, connectionTimeout: 5000, greetingTimeout: 5000, ...(d.smtp.user ? { auth: { user: d.smtp.user, pass: d.smtp.pass ?? '' } } : {}) });

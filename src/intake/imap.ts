@@ -58,6 +58,10 @@ function watchMailbox(ctx: Vmtd, box: ImapMailbox, onSpooled: (id: number) => vo
       else if (box.after === 'move') await c.messageMove(String(uid), box.moveTo, { uid: true });
       else await c.messageDelete(String(uid), { uid: true });
     }
+  }, (err) => {
+    // Logged, and the connection is dropped: the reconnect (with backoff) catches up again.
+    log.warn({ err: (err as Error)?.message ?? String(err) }, 'IMAP catch-up failed; reconnecting');
+    client?.close();
   });
 
   const connect = async (): Promise<void> => {

@@ -1,19 +1,33 @@
 import { dataFiles, type Vmtd } from '../context.js';
 import { countSpoolAttempt, pendingSpoolIds, quarantineSpool, spoolRow } from '../store/spool.js';
 import { iso } from '../clock.js';
+import { addEvent } from '../store/events.js';
 import { SerialRunner } from '../serial.js';
 import { CaseIdRace, processSpooled } from './process.js';
 
-const maxAttempts = 3;
+/** Attempts before a row that keeps failing (a bug, an unreadable row) is quarantined. */
+export const MAX_SPOOL_ATTEMPTS = 3;
+
+/** One line naming an error, for logs and quarantine reasons (never message content). */
+export function errorLine(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+  return (e?.code && !message.includes(e.code) ? `${e.code}: ${message}` : message).slice(0, 200);
+}
 
 /**
  * Works the spool: processes pending rows one at a time, oldest first, until none is left.
  * `kick()` after each spooled message; at start it catches up on whatever a crash left pending.
- * A row that fails three times (a bug, not bad input: bad input is quarantined by the stages)
- * is quarantined so it cannot block the queue.
+ * Any single row that fails — it cannot be read or unsealed (a damaged row or spool file), or a
+ * stage throws (a bug; bad input is quarantined by the stages themselves) — is counted and tried
+ * again on a later run (the daemon polls every 2 s); after MAX_SPOOL_ATTEMPTS it is quarantined
+ * with the reason. One bad row never stops the loop or holds up the rows behind it.
  */
 export class Pipeline {
-  private readonly runner = new SerialRunner(() => this.loop());
+  private readonly runner = new SerialRunner(
+    () => this.loop(),
+    (err) => this.ctx.log.error({ err: errorLine(err) }, 'spool pass failed; the next poll tries again'),
+  );
 
   constructor(
     private readonly ctx: Vmtd,
@@ -25,7 +39,7 @@ export class Pipeline {
     this.runner.kick();
   }
 
-  /** Resolves when the spool holds nothing pending (processing what is there first). */
+  /** Resolves when every pending row has been tried once more (processing what is there first). */
   drain(): Promise<void> {
     return this.runner.settle();
   }
@@ -35,25 +49,54 @@ export class Pipeline {
   }
 
   private async loop(): Promise<void> {
+    // Each pending row is tried at most once per run: a row that failed waits for a later run,
+    // so a transient fault is not counted three times within milliseconds.
+    let after = 0;
     for (;;) {
       if (this.runner.isStopped) return;
-      const ids = pendingSpoolIds(this.ctx.db, 20);
+      const ids = pendingSpoolIds(this.ctx.db, 20, after);
       if (ids.length === 0) return;
       for (const id of ids) {
         if (this.runner.isStopped) return;
-        const row = await spoolRow(this.ctx.db, this.ctx.sealer, dataFiles(this.ctx.config.instance.dataDir).spool, id);
-        if (!row) continue;
-        try {
-          await processSpooled(this.ctx, row);
-        } catch (err) {
-          if (err instanceof CaseIdRace) continue;
-          const attempts = countSpoolAttempt(this.ctx.db, row.id);
-          const message = err instanceof Error ? err.message.split('\n')[0]!.slice(0, 200) : String(err);
-          this.ctx.log.error({ spool: row.id, attempts, err: message }, 'processing failed');
-          if (attempts >= maxAttempts) quarantineSpool(this.ctx.db, row.id, `internal error after ${attempts} attempts: ${message}`, iso(this.ctx.clock()));
-        }
+        if ((await this.work(id)) === 'race') break; // the same row again, with the case IDs as they are now
+        after = id;
         this.onProcessed();
       }
+    }
+  }
+
+  /** Processes one row; any failure is recorded on the row, never thrown. */
+  private async work(id: number): Promise<'done' | 'race'> {
+    const stage = { name: 'unreadable spool row' };
+    try {
+      const row = await spoolRow(this.ctx.db, this.ctx.sealer, dataFiles(this.ctx.config.instance.dataDir).spool, id);
+      if (!row) return 'done';
+      stage.name = 'internal error';
+      await processSpooled(this.ctx, row);
+    } catch (err) {
+      if (err instanceof CaseIdRace) return 'race';
+      this.failed(id, stage.name, err);
+    }
+    return 'done';
+  }
+
+  private failed(id: number, what: string, err: unknown): void {
+    const message = errorLine(err);
+    try {
+      const attempts = countSpoolAttempt(this.ctx.db, id);
+      this.ctx.log.error({ spool: id, attempts, err: message }, `processing failed (${what})`);
+      if (attempts >= MAX_SPOOL_ATTEMPTS) {
+        const reason = `${what} after ${attempts} attempts: ${message}`;
+        const at = iso(this.ctx.clock());
+        this.ctx.db.transaction(() => {
+          quarantineSpool(this.ctx.db, id, reason, at);
+          addEvent(this.ctx.db, null, at, 'vmtd', 'quarantined', { spool: id, reason });
+        })();
+        this.ctx.log.warn({ spool: id, reason }, 'message quarantined (vmtd spool show / release / drop)');
+      }
+    } catch (recordErr) {
+      // The database refused even that (disk full, locked): the row stays pending for a later run.
+      this.ctx.log.error({ spool: id, err: message, recordErr: errorLine(recordErr) }, 'processing failed and the failure could not be recorded');
     }
   }
 }

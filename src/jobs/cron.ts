@@ -27,7 +27,7 @@ export function startScheduler(ctx: Vmtd, afterPass: () => void): Scheduler {
     const digest = digestWanted;
     digestWanted = false;
     await runPlanner(ctx, { digest }).then(afterPass, (err: unknown) => ctx.log.error({ err: (err as Error).message }, 'planner pass failed'));
-  });
+  }, (err) => ctx.log.error({ err: (err as Error)?.message ?? String(err) }, 'planner pass failed'));
   const kick = (digest = false): void => {
     digestWanted ||= digest;
     runner.kick();

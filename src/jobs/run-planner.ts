@@ -8,6 +8,7 @@ import { caseAddress } from '../mail/addresses.js';
 import { describeKey } from '../pgp/keys.js';
 import { membersOf } from '../store/cases.js';
 import { addEvent } from '../store/events.js';
+import { quarantineReasonsSince } from '../store/spool.js';
 import { enqueue, type OutgoingMail } from '../store/outbox.js';
 import { composeLetter, keyBook, lettersToCoordinators } from '../compose/letters.js';
 import { recipientKey } from '../identity/recipient-key.js';
@@ -15,7 +16,7 @@ import { formatUtc } from '../commands/embargo.js';
 import { latestAdvisory, publishable, releasable, type StoredAdvisory } from '../store/advisories.js';
 import { caseCredits } from '../store/case-records.js';
 import { datedOn, utcDay, withGivenCredits } from '../advisories/published.js';
-import { digestItems } from '../scheduler/digest.js';
+import { digestItems, quarantineSummary } from '../scheduler/digest.js';
 import { alertUnusableCoordinatorKeys } from './key-alerts.js';
 import { caseTimeline, timelineText } from './timeline.js';
 import { announcements, doneKeys, loadPlanCases, syncPlannedNotices } from './plan-facts.js';
@@ -26,6 +27,8 @@ export interface TickSummary {
   due: number;
   sent: string[];
   skipped: string[];
+  /** Keys of actions that failed this pass (logged; tried again on the next pass). */
+  failed: string[];
 }
 
 const templatesDir = resolve(packageRoot, 'templates/notices');
@@ -62,10 +65,11 @@ async function effectOf(ctx: Vmtd, a: Action): Promise<Effect | undefined> {
   const teamName = i.name;
   if (a.kind === 'digest') {
     const items = await digestItemsNow(ctx);
-    if (items.length === 0) return { mails: [], event: { caseId: null, kind: 'digest-empty', detail: { coordinator: a.coordinator } }, notice: { caseId: null, kind: 'digest' } };
+    const quarantine = quarantineSummary(quarantineReasonsSince(ctx.db, iso(new Date(ctx.clock().getTime() - 86_400_000))));
+    if (items.length === 0 && quarantine.total === 0) return { mails: [], event: { caseId: null, kind: 'digest-empty', detail: { coordinator: a.coordinator } }, notice: { caseId: null, kind: 'digest' } };
     const choice = await recipientKey(keyBook(ctx), { email: a.coordinator, fingerprint: null });
-    const mails = choice.ok ? [await composeLetter(ctx, { to: a.coordinator, key: choice.key, caseId: null, kind: 'digest', subject: `vmtd digest ${a.day}`, text: render('digest', { teamName, day: a.day, items }), autoSubmitted: 'auto-generated' })] : [];
-    return { mails, event: { caseId: null, kind: 'digest', detail: { coordinator: a.coordinator, items: items.length } }, notice: { caseId: null, kind: 'digest' } };
+    const mails = choice.ok ? [await composeLetter(ctx, { to: a.coordinator, key: choice.key, caseId: null, kind: 'digest', subject: `vmtd digest ${a.day}`, text: render('digest', { teamName, day: a.day, items, quarantine }), autoSubmitted: 'auto-generated' })] : [];
+    return { mails, event: { caseId: null, kind: 'digest', detail: { coordinator: a.coordinator, items: items.length, quarantined: quarantine.total } }, notice: { caseId: null, kind: 'digest' } };
   }
   const c = ctx.db.prepare('SELECT id, embargo FROM cases WHERE id = ?').get(a.caseId) as { id: string; embargo: string | null };
   // What leaves the team is an approved (or published) revision, never a draft.
@@ -222,38 +226,54 @@ export async function runPlanner(ctx: Vmtd, opts: { digest: boolean } = { digest
     coordinators: ctx.config.coordinators.map((c) => c.email.toLowerCase()),
     digestMinute: opts.digest ? (dailyMinute(ctx.config.schedule.digest) ?? 0) : null,
   });
-  const summary: TickSummary = { at: iso(now), due: actions.length, sent: [], skipped: [] };
+  const summary: TickSummary = { at: iso(now), due: actions.length, sent: [], skipped: [], failed: [] };
   for (const a of actions) {
-    const effect = await effectOf(ctx, a);
-    if (!effect) continue;
-    const at = iso(ctx.clock());
-    const claimed = ctx.db
-      .transaction(() => {
-        const failed = effect.notice.kind === 'failed';
-        const kind = failed ? a.kind : effect.notice.kind;
-        const state = failed ? 'failed' : 'sent';
-        const info = ctx.db
-          .prepare(
-            `INSERT INTO notices (key, case_id, kind, stakeholder, embargo, due_at, state, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-             ON CONFLICT(key) DO UPDATE SET state = excluded.state, sent_at = excluded.sent_at, embargo = excluded.embargo WHERE notices.state = 'planned'`,
-          )
-          .run(a.key, effect.notice.caseId, kind, effect.notice.stakeholder ?? null, effect.notice.embargo ?? null, at, state, at);
-        if (info.changes === 0) return false;
-        effect.apply?.(at);
-        const ids = effect.mails.map((m) => enqueue(ctx.db, m, at));
-        if (ids.length === 1 && ['pre-disclosure', 'update'].includes(kind)) ctx.db.prepare('UPDATE notices SET outbox_id = ? WHERE key = ?').run(ids[0], a.key);
-        addEvent(ctx.db, effect.event.caseId, at, 'vmtd', effect.event.kind, effect.event.detail);
-        return true;
-      })
-      .immediate();
-    if (!claimed) {
-      summary.skipped.push(a.key);
-      continue;
+    // One action that fails (a damaged row, a bug) is logged and tried again on the next pass;
+    // it never stops the others.
+    try {
+      const r = await runAction(ctx, a);
+      if (r === 'skipped') summary.skipped.push(a.key);
+      else if (r === 'done') summary.sent.push(a.key);
+    } catch (err) {
+      summary.failed.push(a.key);
+      const e = err as NodeJS.ErrnoException;
+      ctx.log.error({ key: a.key, err: `${e?.code ? `${e.code}: ` : ''}${(e?.message ?? String(err)).split('\n')[0]}` }, 'scheduled work failed; the next pass tries again');
     }
-    await effect.after?.();
-    summary.sent.push(a.key);
-    ctx.log.info({ key: a.key }, 'scheduled work done');
   }
-  await alertUnusableCoordinatorKeys(ctx);
+  try {
+    await alertUnusableCoordinatorKeys(ctx);
+  } catch (err) {
+    ctx.log.error({ err: (err as Error)?.message ?? String(err) }, 'checking the coordinators\' keys failed; the next pass tries again');
+  }
   return summary;
+}
+
+/** Computes one action's effect and claims its notice; 'skipped' when another pass or process already did it. */
+async function runAction(ctx: Vmtd, a: Action): Promise<'done' | 'skipped' | 'nothing'> {
+  const effect = await effectOf(ctx, a);
+  if (!effect) return 'nothing';
+  const at = iso(ctx.clock());
+  const claimed = ctx.db
+    .transaction(() => {
+      const failed = effect.notice.kind === 'failed';
+      const kind = failed ? a.kind : effect.notice.kind;
+      const state = failed ? 'failed' : 'sent';
+      const info = ctx.db
+        .prepare(
+          `INSERT INTO notices (key, case_id, kind, stakeholder, embargo, due_at, state, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(key) DO UPDATE SET state = excluded.state, sent_at = excluded.sent_at, embargo = excluded.embargo WHERE notices.state = 'planned'`,
+        )
+        .run(a.key, effect.notice.caseId, kind, effect.notice.stakeholder ?? null, effect.notice.embargo ?? null, at, state, at);
+      if (info.changes === 0) return false;
+      effect.apply?.(at);
+      const ids = effect.mails.map((m) => enqueue(ctx.db, m, at));
+      if (ids.length === 1 && ['pre-disclosure', 'update'].includes(kind)) ctx.db.prepare('UPDATE notices SET outbox_id = ? WHERE key = ?').run(ids[0], a.key);
+      addEvent(ctx.db, effect.event.caseId, at, 'vmtd', effect.event.kind, effect.event.detail);
+      return true;
+    })
+    .immediate();
+  if (!claimed) return 'skipped';
+  await effect.after?.();
+  ctx.log.info({ key: a.key }, 'scheduled work done');
+  return 'done';
 }

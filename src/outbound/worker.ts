@@ -14,6 +14,17 @@ import type { DeliveryResult, Transport } from './transport.js';
 /** How many small mails are handed to the transport at once. */
 const CONCURRENCY = 8;
 
+/**
+ * Attempts after which a local fault (the mail cannot even be put together: its payload row or
+ * file is missing or unreadable) gives the row up as failed, instead of retrying until the horizon.
+ */
+export const MAX_LOCAL_ATTEMPTS = 5;
+
+const errorText = (err: unknown): string => {
+  const e = err as NodeJS.ErrnoException;
+  return (e?.code ?? (err instanceof Error ? err.message.split('\n')[0] : String(err)) ?? 'unknown error').slice(0, 200);
+};
+
 /** Runs `work` over `items`, at most `limit` at a time; results in the order of `items`. */
 async function inParallel<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
@@ -33,7 +44,10 @@ async function inParallel<T, R>(items: T[], limit: number, work: (item: T) => Pr
  * it, so a crash in between re-sends that one row (same bytes, same Message-ID) and loses none.
  */
 export class OutboxWorker {
-  private readonly runner = new SerialRunner(() => this.loop());
+  private readonly runner = new SerialRunner(
+    () => this.loop(),
+    (err) => this.ctx.log.error({ err: errorText(err) }, 'outbox pass failed; the next kick tries again'),
+  );
 
   constructor(
     private readonly ctx: Vmtd,
@@ -63,7 +77,7 @@ export class OutboxWorker {
       if (rows.length === 0) return;
       // Small mail goes out several at a time (each maildir file or SMTP transaction waits on
       // I/O); a copy of a large relay goes alone, so that only one is in memory at a time.
-      const large = rows.filter((r) => r.payloadId !== null && payloadData(this.ctx.db, r.payloadId).file !== null);
+      const large = rows.filter((r) => this.isLarge(r));
       const results = [...(await inParallel(rows.filter((r) => !large.includes(r)), CONCURRENCY, (r) => this.attempt(r)))];
       for (const r of large) results.push(await this.attempt(r));
       // One commit for every delivered row: a crash before it re-sends those few (same Message-IDs).
@@ -71,7 +85,48 @@ export class OutboxWorker {
       const sent = results.filter((r) => r.result.ok);
       this.ctx.db.transaction(() => sent.forEach((r) => markSent(this.ctx.db, r.row.id, at)))();
       for (const { row } of sent) this.ctx.log.info({ outbox: row.id, case: row.caseId, kind: row.kind }, 'delivered');
-      for (const { row, result } of results) if (!result.ok) await this.notDelivered(row, result);
+      let stuck = false;
+      for (const { row, result } of results) if (!result.ok) stuck = !(await this.undelivered(row, this.giveUpLocal(row, result))) || stuck;
+      // A row whose failure could not be recorded is still due: leave it to the next kick rather than claim it again at once.
+      if (stuck) return;
+    }
+  }
+
+  /** Whether a row is a copy of a large relay (its payload in a file); a damaged payload row counts as small (its attempt fails). */
+  private isLarge(row: OutboxRow): boolean {
+    if (row.payloadId === null) return false;
+    try {
+      return payloadData(this.ctx.db, row.payloadId).file !== null;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A local fault (the mail cannot be put together) that persisted MAX_LOCAL_ATTEMPTS times is permanent. */
+  private giveUpLocal(row: OutboxRow, result: Extract<DeliveryResult, { ok: false }>): Extract<DeliveryResult, { ok: false }> {
+    return !result.permanent && result.error.startsWith('local:') && row.attempts + 1 >= MAX_LOCAL_ATTEMPTS ? { ...result, permanent: true } : result;
+  }
+
+  /**
+   * Records a failed attempt (retry or failed, see notDelivered). If even that throws, the row is
+   * marked failed with the error directly, or at least put off, so one row never stops the loop
+   * nor is claimed again at once.
+   */
+  private async undelivered(row: OutboxRow, result: Extract<DeliveryResult, { ok: false }>): Promise<boolean> {
+    try {
+      await this.notDelivered(row, result);
+      return true;
+    } catch (err) {
+      const error = `${result.error}; then: ${errorText(err)}`;
+      this.ctx.log.error({ outbox: row.id, err: error }, 'recording a failed delivery failed');
+      try {
+        if (result.permanent || row.attempts + 1 >= MAX_LOCAL_ATTEMPTS) markFailed(this.ctx.db, row.id, error);
+        else markRetry(this.ctx.db, row.id, error, iso(nextAttempt(this.ctx.clock(), row.attempts)));
+        return true;
+      } catch (again) {
+        this.ctx.log.error({ outbox: row.id, err: errorText(again) }, 'cannot record the failed delivery; the row waits for the next pass');
+        return false;
+      }
     }
   }
 
@@ -81,8 +136,18 @@ export class OutboxWorker {
 
   private payload(id: number): Promise<Buffer> {
     if (this.lastPayload?.id !== id) {
-      const stored = payloadData(this.ctx.db, id);
-      this.lastPayload = { id, data: stored.inline ? Promise.resolve(stored.inline) : readFile(join(dataFiles(this.ctx.config.instance.dataDir).blobs, stored.file)) };
+      let stored: ReturnType<typeof payloadData>;
+      try {
+        stored = payloadData(this.ctx.db, id);
+      } catch {
+        throw new Error(`payload #${id} is missing from the database`);
+      }
+      const data = stored.inline ? Promise.resolve(stored.inline) : readFile(join(dataFiles(this.ctx.config.instance.dataDir).blobs, stored.file));
+      this.lastPayload = { id, data };
+      // A read that failed is not kept: the next attempt reads again (the file may be restored).
+      data.catch(() => {
+        if (this.lastPayload?.data === data) this.lastPayload = null;
+      });
     }
     return this.lastPayload.data;
   }

@@ -14,6 +14,22 @@ const DAY = 86_400_000;
 export const DIGEST_MAX_ITEMS = 200;
 const MAX_CASES_PER_KEY = 10;
 
+/** Distinct quarantine reasons a digest names; the rest are counted together. */
+export const DIGEST_MAX_REASONS = 20;
+
+/**
+ * The digest's quarantine section: the messages quarantined in the last day (and still there),
+ * as `COUNT × reason` lines, most frequent first. Reasons name the problem, never content. Pure.
+ */
+export function quarantineSummary(byReason: Array<{ reason: string; count: number }>): { total: number; reasons: string[] } {
+  const total = byReason.reduce((n, r) => n + r.count, 0);
+  const shown = byReason.length <= DIGEST_MAX_REASONS ? byReason : byReason.slice(0, DIGEST_MAX_REASONS - 1);
+  const reasons = shown.map((r) => `${r.count} × ${r.reason}`);
+  const rest = byReason.slice(shown.length).reduce((n, r) => n + r.count, 0);
+  if (rest > 0) reasons.push(`${rest} × other reasons (${byReason.length - shown.length} more)`);
+  return { total, reasons };
+}
+
 const caseNames = (ids: string[]): string => (ids.length <= MAX_CASES_PER_KEY ? ids.join(', ') : `${ids.slice(0, MAX_CASES_PER_KEY).join(', ')} and ${ids.length - MAX_CASES_PER_KEY} more`);
 const open = (s: string): boolean => !['published', 'closed', 'rejected', 'duplicate'].includes(s);
 

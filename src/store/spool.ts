@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Db } from './db.js';
 import type { Sealer } from './seal.js';
 import { readSealed, type Stored } from './blob-files.js';
+import { addEvent } from './events.js';
 
 export interface Envelope {
   mailFrom: string;
@@ -50,9 +51,9 @@ interface RawRow {
   attempts: number;
 }
 
-/** IDs of spooled messages not yet processed, oldest first. */
-export function pendingSpoolIds(db: Db, limit = 100): number[] {
-  return (db.prepare("SELECT id FROM spool WHERE state = 'pending' ORDER BY id LIMIT ?").all(limit) as Array<{ id: number }>).map((r) => r.id);
+/** IDs of spooled messages not yet processed, oldest first (after `afterId`, to walk the queue). */
+export function pendingSpoolIds(db: Db, limit = 100, afterId = 0): number[] {
+  return (db.prepare("SELECT id FROM spool WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?").all(afterId, limit) as Array<{ id: number }>).map((r) => r.id);
 }
 
 /**
@@ -100,6 +101,94 @@ export function quarantined(db: Db): QuarantinedRow[] {
   return db
     .prepare("SELECT id, received_at AS receivedAt, mail_from AS mailFrom, reason FROM spool WHERE state = 'quarantined' ORDER BY id DESC")
     .all() as QuarantinedRow[];
+}
+
+/** What `vmtd spool list|show` tells about a row: facts, never content. */
+export interface SpoolFacts {
+  id: number;
+  receivedAt: string;
+  via: Envelope['via'];
+  /** The envelope sender ('' for the null sender <>). */
+  mailFrom: string;
+  rcptTo: string[];
+  size: number;
+  /** pending | done | quarantined (a dropped row is done, with outcome `dropped`). */
+  state: 'pending' | 'done' | 'quarantined';
+  outcome: SpoolOutcome | 'dropped' | null;
+  reason: string | null;
+  attempts: number;
+  caseId: string | null;
+  processedAt: string | null;
+  /** The spool file holding a large message, or null when it is in the row. */
+  file: string | null;
+}
+
+const factsColumns = `id, received_at AS receivedAt, via, mail_from AS mailFrom, rcpt_to AS rcptTo, size, state, outcome, reason, attempts,
+  case_id AS caseId, processed_at AS processedAt, raw_file AS file`;
+
+const facts = (r: Omit<SpoolFacts, 'rcptTo'> & { rcptTo: string }): SpoolFacts => {
+  let rcptTo: string[] = [];
+  try {
+    rcptTo = JSON.parse(r.rcptTo) as string[];
+  } catch {
+    // A damaged envelope column must not hide the row from the operator.
+  }
+  return { ...r, rcptTo };
+};
+
+/**
+ * Rows waiting for processing, in quarantine, or set aside with a reason (a refused command, a
+ * dropped row), oldest first; or only the quarantined ones.
+ */
+export function spoolList(db: Db, opts: { quarantinedOnly?: boolean } = {}): SpoolFacts[] {
+  const where = opts.quarantinedOnly ? "state = 'quarantined'" : "state IN ('pending', 'quarantined') OR reason IS NOT NULL";
+  return (db.prepare(`SELECT ${factsColumns} FROM spool WHERE ${where} ORDER BY id`).all() as Array<Parameters<typeof facts>[0]>).map(facts);
+}
+
+/** One row's facts, whatever its state. */
+export function spoolFacts(db: Db, id: number): SpoolFacts | undefined {
+  const r = db.prepare(`SELECT ${factsColumns} FROM spool WHERE id = ?`).get(id) as Parameters<typeof facts>[0] | undefined;
+  return r && facts(r);
+}
+
+/**
+ * Puts a quarantined row back in the queue (pending, attempts reset): the running daemon's poll,
+ * or the next start, processes it again. Records an event with the reason it had. Returns the
+ * row's state before, or undefined when there is no such row; only a quarantined row changes.
+ */
+export function releaseSpool(db: Db, id: number, actor: string, at: string): SpoolFacts['state'] | undefined {
+  return db
+    .transaction(() => {
+      const before = spoolFacts(db, id);
+      if (!before || before.state !== 'quarantined') return before?.state;
+      db.prepare("UPDATE spool SET state = 'pending', attempts = 0, reason = NULL, processed_at = NULL WHERE id = ? AND state = 'quarantined'").run(id);
+      addEvent(db, before.caseId, at, actor, 'spool-released', { spool: id, reason: before.reason });
+      return before.state;
+    })
+    .immediate();
+}
+
+/**
+ * Gives up a quarantined row: it is kept (state done, outcome `dropped`, its reason stays) and
+ * never processed; nothing is deleted. Records an event. Returns the state before (see releaseSpool).
+ */
+export function dropSpool(db: Db, id: number, actor: string, at: string): SpoolFacts['state'] | undefined {
+  return db
+    .transaction(() => {
+      const before = spoolFacts(db, id);
+      if (!before || before.state !== 'quarantined') return before?.state;
+      db.prepare("UPDATE spool SET state = 'done', outcome = 'dropped', processed_at = ? WHERE id = ? AND state = 'quarantined'").run(at, id);
+      addEvent(db, before.caseId, at, actor, 'spool-dropped', { spool: id, reason: before.reason });
+      return before.state;
+    })
+    .immediate();
+}
+
+/** Messages quarantined since `since` and still in quarantine, by reason (most frequent first): for the digest. */
+export function quarantineReasonsSince(db: Db, since: string): Array<{ reason: string; count: number }> {
+  return db
+    .prepare("SELECT COALESCE(reason, '(no reason recorded)') AS reason, COUNT(*) AS count FROM spool WHERE state = 'quarantined' AND processed_at >= ? GROUP BY 1 ORDER BY 2 DESC, 1")
+    .all(since) as Array<{ reason: string; count: number }>;
 }
 
 /** How many spooled messages wait for processing. */

@@ -1,7 +1,7 @@
 // The digest's reminders are pure facts → lines; a team with thousands of open cases gets a
 // readable digest, not one line per case.
 import t from 'tap';
-import { DIGEST_MAX_ITEMS, digestItems } from '../../src/scheduler/digest.js';
+import { DIGEST_MAX_ITEMS, DIGEST_MAX_REASONS, digestItems, quarantineSummary } from '../../src/scheduler/digest.js';
 
 const now = new Date('2026-03-10T09:00:00Z');
 const daysAgo = (d: number): Date => new Date(now.getTime() - d * 86_400_000);
@@ -34,4 +34,17 @@ t.test('thousands of cases: at most DIGEST_MAX_ITEMS lines, the last one countin
   t.equal(items.at(-1), `... and ${5001 - (DIGEST_MAX_ITEMS - 1)} more reminders (vmtd case list shows every case)`);
   const keyLine = digestItems({ now, maxEmbargoDays: 90, cases: [], failedDeliveries: [], keys: [{ email: 'bob@example.org', caseIds: ids, problem: 'no key', expiresAt: null }] });
   t.match(keyLine[0], /^key of bob@example\.org \(VMT-2026-0000, .*VMT-2026-0009 and 4990 more\): no key$/);
+});
+
+t.test('the quarantine section: a count per reason, most frequent first, the tail counted together', async (t) => {
+  t.same(quarantineSummary([]), { total: 0, reasons: [] });
+  t.same(quarantineSummary([{ reason: 'broken armor', count: 7 }, { reason: 'unreadable spool row after 3 attempts: ENOENT', count: 1 }]), {
+    total: 8,
+    reasons: ['7 × broken armor', '1 × unreadable spool row after 3 attempts: ENOENT'],
+  });
+  const many = Array.from({ length: 50 }, (_, i) => ({ reason: `reason ${i}`, count: 2 }));
+  const s = quarantineSummary(many);
+  t.equal(s.total, 100);
+  t.equal(s.reasons.length, DIGEST_MAX_REASONS);
+  t.equal(s.reasons.at(-1), `${(50 - (DIGEST_MAX_REASONS - 1)) * 2} × other reasons (${50 - (DIGEST_MAX_REASONS - 1)} more)`);
 });
