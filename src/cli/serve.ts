@@ -7,12 +7,12 @@ import { intakeAddress } from '../mail/addresses.js';
 import { CliError, EX } from './exit.js';
 import type { CliEnv } from './env.js';
 
-/** Parts of the configuration read once at start: a reload that changes them says a restart is needed. */
-const restartOnly = ['instance.dataDir', 'smtp', 'metrics', 'imap', 'delivery', 'schedule', 'log'] as const;
-
-function part(config: Config, path: string): unknown {
-  return path.split('.').reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], config);
-}
+/**
+ * Sections read once at start (listeners, data directory, addresses, transport, IMAP, cron, log):
+ * a reload keeps the running values, so the daemon never runs half on the old and half on the
+ * new, and says which changed sections wait for the next start.
+ */
+const restartOnly = ['instance', 'smtp', 'metrics', 'imap', 'delivery', 'schedule', 'log'] as const;
 
 /**
  * SIGHUP: reads the configuration file again and takes it with the keys as they are now (the
@@ -31,7 +31,9 @@ function reloader(daemon: Daemon, file: string, log: Logger): () => void {
       log.error({ file, err: (err as Error).message }, 'SIGHUP: the configuration does not load; keeping the running one');
       return;
     }
-    const changed = restartOnly.filter((p) => JSON.stringify(part(daemon.ctx.config, p)) !== JSON.stringify(part(next, p)));
+    const current = daemon.ctx.config;
+    const changed = restartOnly.filter((k) => JSON.stringify(current[k]) !== JSON.stringify(next[k]));
+    next = { ...next, ...Object.fromEntries(restartOnly.map((k) => [k, current[k]])) };
     try {
       await refreshKeys(daemon.ctx, next);
     } catch (err) {
