@@ -71,11 +71,14 @@ export interface RelayPlan {
  * then encrypted to each member separately. Members without a usable key get nothing; the
  * coordinators are told who and why instead.
  */
-export async function composeRelay(ctx: Vmtd, caseId: string, members: Member[], m: Inbound, sourceMessage: number | null): Promise<RelayPlan> {
+export async function composeRelay(ctx: Vmtd, caseId: string, members: Member[], m: Inbound, sourceMessage: number | null, opts: { openedBy?: string | null } = {}): Promise<RelayPlan> {
   const i = ctx.config.instance;
   const now = ctx.clock();
   const caseAddr = `${i.intake}${i.separator}${caseId}@${i.domain}`.toLowerCase();
-  const recipients = relayRecipients(members, authenticatedSender(members, m.decoded.signature, m.from), ctx.config.policy.echoToSender);
+  // The sender left out: the one who provably sent it, or the reporter whose membership this very
+  // report created (their From made them a member, so it hides nothing from anyone else).
+  const sender = opts.openedBy ?? authenticatedSender(members, m.decoded.signature, m.from);
+  const recipients = relayRecipients(members, sender, ctx.config.policy.echoToSender);
   const realSubject = m.subject || '(no subject)';
   const outerSubject = ctx.config.policy.protectSubject ? `[${caseId}] encrypted message` : caseSubject(caseId, realSubject);
   const refs = [...threadIds(ctx.db, caseId), ...(m.messageId ? [m.messageId] : [])].filter((v, idx, all) => all.indexOf(v) === idx);

@@ -92,7 +92,7 @@ export async function openCaseFor(ctx: Vmtd, u: Understood, opened?: OpenedByCoo
     ...members.filter((m) => m.role === 'reporter' && m.pinned).map((m) => `reporter key ${m.fingerprint} pinned (it signed this report)`),
   ];
   const inbound = inboundOf(u);
-  const relay = await composeRelay(ctx, caseId, members, { ...inbound, decoded: { ...inbound.decoded, notes: [...inbound.decoded.notes, ...notes] } }, null);
+  const relay = await composeRelay(ctx, caseId, members, { ...inbound, decoded: { ...inbound.decoded, notes: [...inbound.decoded.notes, ...notes] } }, null, { openedBy: members.some((m) => m.role === 'reporter' && m.email === reporter) ? reporter : null });
   const content = await sealedContent(ctx, u);
   const mails = [...relay.mails];
   const reporterFp = members.find((m) => m.role === 'reporter')?.fingerprint ?? null;

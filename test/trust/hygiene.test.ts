@@ -117,6 +117,8 @@ t.test('a display name cannot forge lines of the trust block; a forged From remo
   }
   const forged = await send(plainMail({ from: 'alice@example.org', to: caseAddr(ritaCase), subject: 'I am alice' }, 'not really'), 'alice@example.org', caseAddr(ritaCase));
   t.ok(forged.some((d) => d.to === 'alice@example.org'), 'alice still receives a copy of mail forged as hers');
+  const asReport = await send(plainMail({ from: 'alice@example.org', to: 'security@example.org', subject: 'a new report as alice' }, 'not really'), 'alice@example.org', 'security@example.org');
+  t.match(aliceRelay(asReport).text, 'not really', 'also when the forged mail opens a new case');
   const signed = await sendCommand(v, 'alice', ritaCase, `X-CASE: ${ritaCase}\nX-STATUS`);
   t.notOk(signed.out.some((d) => d.to === 'alice@example.org' && /update by alice/.test(readAs(v, 'alice', d))), 'her own signed message is not echoed to her');
 });
