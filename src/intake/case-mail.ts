@@ -6,7 +6,7 @@ import { addCaseProject, getCase, insertCase, insertMessage, membersOf, peekCase
 import { type Member } from '../cases/members.js';
 import { addEvent } from '../store/events.js';
 import { enqueue, type OutgoingMail } from '../store/outbox.js';
-import { casesOpenedSince, quarantinedSince } from '../store/seen.js';
+import { casesOpenedSince, quarantinedSince, releasedByOperator } from '../store/seen.js';
 import { acknowledgement, mayAnswer } from './answers.js';
 import { finishSpooled } from './finish.js';
 import { quarantine } from './quarantine.js';
@@ -62,7 +62,8 @@ export async function openCaseFor(ctx: Vmtd, u: Understood, opened?: OpenedByCoo
   if (ctx.config.policy.requireEncryptedReports && !u.decoded.encrypted && !opened) {
     return quarantine(ctx, u.row, u.headers, 'unencrypted report refused by policy (requireEncryptedReports)');
   }
-  if (!opened) {
+  // A report an operator released from quarantine was looked at: the limits that held it back do not apply again.
+  if (!opened && !releasedByOperator(ctx.db, u.row.id)) {
     const limit = openingProblem(ctx, u.sender);
     if (limit) {
       // The excess is kept (releasable), coordinators are told once an hour per limit, the sender never.

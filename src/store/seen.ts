@@ -44,3 +44,8 @@ export function casesOpenedSince(db: Db, since: string, reporter?: string): numb
 export function quarantinedSince(db: Db, since: string, prefix: string): boolean {
   return !!db.prepare("SELECT 1 FROM spool WHERE state = 'quarantined' AND processed_at >= ? AND reason LIKE ? || '%' LIMIT 1").get(since, prefix);
 }
+
+/** Whether an operator released this spool row from quarantine (`vmtd spool release`): it is let past the opening limits. */
+export function releasedByOperator(db: Db, spoolId: number): boolean {
+  return !!db.prepare("SELECT 1 FROM events WHERE kind = 'spool-released' AND json_extract(detail, '$.spool') = ? LIMIT 1").get(spoolId);
+}

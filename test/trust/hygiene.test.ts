@@ -7,6 +7,7 @@ import { pgpMime, plainMail, textPart, withAttachment } from '../helpers/mails.j
 import { commandMail, readAs, sendCommand } from '../helpers/commands.js';
 import { startTestVmtd, type Delivered, type TestVmtd } from '../helpers/vmtd.js';
 import { caseList, caseView } from '../../src/store/case-view.js';
+import { releaseSpool } from '../../src/store/spool.js';
 
 let v: TestVmtd;
 const team = () => v.daemon.ctx.team.fingerprint;
@@ -184,6 +185,13 @@ t.test('a flood of new reports from one address opens policy.casesPerSenderPerHo
   t.equal(cases().length, before + 3, 'three cases');
   t.equal((db().prepare("SELECT COUNT(*) AS n FROM spool WHERE state = 'quarantined' AND reason LIKE 'rate limit%'").get() as { n: number }).n, 3, 'three held with the reason');
   t.equal(alerts, 1, 'alice is told once');
+  // An operator who looked at one lets it in (vmtd spool release): it opens its case despite the limit.
+  const held = db().prepare("SELECT id FROM spool WHERE state = 'quarantined' AND reason LIKE 'rate limit%' ORDER BY id LIMIT 1").get() as { id: number };
+  t.equal(releaseSpool(db(), held.id, 'admin', new Date().toISOString()), 'quarantined');
+  v.daemon.pipeline.kick();
+  await v.settle();
+  t.equal(cases().length, before + 4, 'the released report is a case');
+  t.match(db().prepare('SELECT state, outcome FROM spool WHERE id = ?').get(held.id), { state: 'done', outcome: 'report' });
 });
 
 t.test('a command signed before the key expired, arriving after, is refused', async (t) => {
