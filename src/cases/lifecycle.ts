@@ -53,3 +53,6 @@ export function keywordTransition(from: CaseState, to: string): Transition {
 export function isOpen(s: CaseState): boolean {
   return !['published', 'closed', 'rejected', 'duplicate'].includes(s);
 }
+
+/** The states of a case still being worked on (the planner and digest look at these). */
+export const openStates: readonly CaseState[] = caseStates.filter((s) => isOpen(s));

@@ -19,7 +19,9 @@ import { datedOn, utcDay, withGivenCredits } from '../advisories/published.js';
 import { digestItems, quarantineSummary } from '../scheduler/digest.js';
 import { alertUnusableCoordinatorKeys } from './key-alerts.js';
 import { caseTimeline, timelineText } from './timeline.js';
-import { announcements, doneKeys, loadPlanCases, syncPlannedNotices } from './plan-facts.js';
+import { announcements, doneKeys, loadPlanCases, syncPlannedNotices } from '../store/plan-facts.js';
+import { caseTimes, digestFacts, markPublished, notifiedStakeholders } from '../store/job-facts.js';
+import { claimNotice, linkNoticeMail } from '../store/notices.js';
 import { dailyMinute, isoMinute, plan, type Action } from '../scheduler/planner.js';
 
 export interface TickSummary {
@@ -71,7 +73,7 @@ async function effectOf(ctx: Vmtd, a: Action): Promise<Effect | undefined> {
     const mails = choice.ok ? [await composeLetter(ctx, { to: a.coordinator, key: choice.key, caseId: null, kind: 'digest', subject: `vmtd digest ${a.day}`, text: render('digest', { teamName, day: a.day, items, quarantine }), autoSubmitted: 'auto-generated' })] : [];
     return { mails, event: { caseId: null, kind: 'digest', detail: { coordinator: a.coordinator, items: items.length, quarantined: quarantine.total } }, notice: { caseId: null, kind: 'digest' } };
   }
-  const c = ctx.db.prepare('SELECT id, embargo FROM cases WHERE id = ?').get(a.caseId) as { id: string; embargo: string | null };
+  const c = caseTimes(ctx.db, a.caseId)!;
   // What leaves the team is an approved (or published) revision, never a draft.
   const stored = latestAdvisory(ctx.db, ctx.sealer, a.caseId, releasable);
   const facts = advisoryFacts(stored, a.caseId);
@@ -131,7 +133,7 @@ async function effectOf(ctx: Vmtd, a: Action): Promise<Effect | undefined> {
         a.reason === 'leaked'
           ? `the approved advisory is published at ${common.disclosure} (policy.leakGraceHours after the leak), or as soon as one is approved after that time.`
           : 'publish the advisory as soon as it is ready (X-APPROVE, then X-PUBLISH), or lift the embargo with X-EMBARGO: none.';
-      const told = (ctx.db.prepare("SELECT DISTINCT stakeholder FROM notices WHERE case_id = ? AND kind = 'pre-disclosure' AND state = 'sent'").all(a.caseId) as Array<{ stakeholder: string }>).map((r) => r.stakeholder);
+      const told = notifiedStakeholders(ctx.db, a.caseId);
       const mails = await lettersToCoordinators(ctx, { caseId: a.caseId, kind: 'alert', subject: `[${a.caseId}] moves to the public workflow`, text: render('abnormal', { caseId: a.caseId, reason, next, stakeholders: told.join(', ') || 'none' }), autoSubmitted: 'auto-generated' });
       return { mails, event: { caseId: a.caseId, kind: 'abnormal-termination', detail: { reason: a.reason } }, notice: { caseId: a.caseId, kind: 'abnormal' } };
     }
@@ -154,7 +156,7 @@ async function publication(ctx: Vmtd, caseId: string, stored: StoredAdvisory, co
   // Dated the day it goes out, with the credits given by X-CREDIT merged into the YAML's.
   const advisory = datedOn(withGivenCredits(stored.advisory, caseCredits(ctx.db, caseId)), utcDay(now));
   const mails: OutgoingMail[] = [];
-  const created = (ctx.db.prepare('SELECT created_at FROM cases WHERE id = ?').get(caseId) as { created_at: string }).created_at;
+  const created = caseTimes(ctx.db, caseId)!.createdAt;
   const timeline = ctx.config.policy.publishTimeline ? caseTimeline(ctx.db, caseId, created, now) : undefined;
   const rendered = renderAdvisory(advisory, 'rst', timeline ? { timeline } : {});
   const text = timeline ? `${rendered.trimEnd()}\n\n${timelineText(timeline)}\n` : rendered;
@@ -172,8 +174,7 @@ async function publication(ctx: Vmtd, caseId: string, stored: StoredAdvisory, co
   return {
     mails,
     apply: () => {
-      ctx.db.prepare("UPDATE cases SET state = 'published', updated_at = ? WHERE id = ?").run(at, caseId);
-      ctx.db.prepare("UPDATE advisories SET state = 'published' WHERE case_id = ? AND revision = ?").run(caseId, stored.revision);
+      markPublished(ctx.db, caseId, stored.revision, at);
     },
     after: async () => {
       await publishAdvisory(advisory, ctx.config.instance.publicDir, timeline ? { timeline } : {});
@@ -186,18 +187,18 @@ async function publication(ctx: Vmtd, caseId: string, stored: StoredAdvisory, co
 /** Every coordinator's digest shows the whole team's reminders. */
 async function digestItemsNow(ctx: Vmtd): Promise<string[]> {
   const now = ctx.clock();
-  const cases = (ctx.db.prepare("SELECT id, state, created_at, embargo, embargo_override FROM cases WHERE state IN ('new','triaged','accepted','scheduled')").all() as Array<{ id: string; state: string; created_at: string; embargo: string | null; embargo_override: string | null }>).map((c) => ({
+  const since = iso(new Date(now.getTime() - 86_400_000));
+  const f = digestFacts(ctx.db, since);
+  const cases = f.cases.map((c) => ({
     id: c.id,
     state: c.state,
     overridden: !!c.embargo_override,
     createdAt: new Date(c.created_at),
     embargo: c.embargo ? new Date(c.embargo) : null,
   }));
-  const since = iso(new Date(now.getTime() - 86_400_000));
-  const failedDeliveries = ctx.db.prepare("SELECT case_id AS caseId, rcpt, kind FROM outbox WHERE state = 'failed' AND created_at >= ? AND kind != 'alert'").all(since) as Array<{ caseId: string | null; rcpt: string; kind: string }>;
-  const members = ctx.db.prepare(`SELECT m.email, m.fingerprint, group_concat(m.case_id) AS cases FROM members m JOIN cases c ON c.id = m.case_id WHERE c.state IN ('new','triaged','accepted','scheduled') GROUP BY m.email, m.fingerprint`).all() as Array<{ email: string; fingerprint: string | null; cases: string }>;
+  const failedDeliveries = f.failedDeliveries;
   const keys = [];
-  for (const m of members) {
+  for (const m of f.members) {
     const fp = ctx.people.has(m.email) ? ctx.people.get(m.email) : m.fingerprint;
     const key = fp ? ctx.keyring.byFingerprint(fp) : undefined;
     const info = key ? await describeKey(key, now) : null;
@@ -258,16 +259,10 @@ async function runAction(ctx: Vmtd, a: Action): Promise<'done' | 'skipped' | 'no
       const failed = effect.notice.kind === 'failed';
       const kind = failed ? a.kind : effect.notice.kind;
       const state = failed ? 'failed' : 'sent';
-      const info = ctx.db
-        .prepare(
-          `INSERT INTO notices (key, case_id, kind, stakeholder, embargo, due_at, state, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT(key) DO UPDATE SET state = excluded.state, sent_at = excluded.sent_at, embargo = excluded.embargo WHERE notices.state = 'planned'`,
-        )
-        .run(a.key, effect.notice.caseId, kind, effect.notice.stakeholder ?? null, effect.notice.embargo ?? null, at, state, at);
-      if (info.changes === 0) return false;
+      if (!claimNotice(ctx.db, { key: a.key, caseId: effect.notice.caseId, kind, stakeholder: effect.notice.stakeholder ?? null, embargo: effect.notice.embargo ?? null, state }, at)) return false;
       effect.apply?.(at);
       const ids = effect.mails.map((m) => enqueue(ctx.db, m, at));
-      if (ids.length === 1 && ['pre-disclosure', 'update'].includes(kind)) ctx.db.prepare('UPDATE notices SET outbox_id = ? WHERE key = ?').run(ids[0], a.key);
+      if (ids.length === 1 && ['pre-disclosure', 'update'].includes(kind)) linkNoticeMail(ctx.db, a.key, ids[0]!);
       addEvent(ctx.db, effect.event.caseId, at, 'vmtd', effect.event.kind, effect.event.detail);
       return true;
     })

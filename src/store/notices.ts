@@ -12,3 +12,23 @@ export function noticeClaimed(db: Db, key: string): boolean {
 export function claimOnce(db: Db, key: string, kind: string, at: string): boolean {
   return db.prepare("INSERT INTO notices (key, kind, due_at, state, sent_at) VALUES (?, ?, ?, 'sent', ?) ON CONFLICT(key) DO NOTHING").run(key, kind, at, at).changes > 0;
 }
+
+/**
+ * Claims a planned (or not yet recorded) notice by its unique key with its outcome; false when
+ * another pass or process claimed it first. Call inside the transaction that queues its mail.
+ */
+export function claimNotice(db: Db, n: { key: string; caseId: string | null; kind: string; stakeholder: string | null; embargo: string | null; state: 'sent' | 'failed' }, at: string): boolean {
+  return (
+    db
+      .prepare(
+        `INSERT INTO notices (key, case_id, kind, stakeholder, embargo, due_at, state, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(key) DO UPDATE SET state = excluded.state, sent_at = excluded.sent_at, embargo = excluded.embargo WHERE notices.state = 'planned'`,
+      )
+      .run(n.key, n.caseId, n.kind, n.stakeholder, n.embargo, at, n.state, at).changes > 0
+  );
+}
+
+/** Links a notice to the one mail that carried it. */
+export function linkNoticeMail(db: Db, key: string, outboxId: number): void {
+  db.prepare('UPDATE notices SET outbox_id = ? WHERE key = ?').run(outboxId, key);
+}

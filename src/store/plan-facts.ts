@@ -1,6 +1,7 @@
-import type { Db } from '../store/db.js';
+import type { Db } from './db.js';
 import type { Announced, PlanCase } from '../scheduler/planner.js';
 import { isoMinute, noticeDue } from '../scheduler/planner.js';
+import { openStates } from '../cases/lifecycle.js';
 import type { Config } from '../config/types.js';
 
 const d = (s: string | null): Date | null => (s ? new Date(s) : null);
@@ -15,7 +16,7 @@ export function loadPlanCases(db: Db): PlanCase[] {
     .prepare(
       `SELECT c.id, c.state, c.created_at, c.embargo, c.leaked_at, c.embargo_override, a.revision AS adv_revision, a.state AS adv_state, a.approved_at
        FROM cases c LEFT JOIN advisories a ON a.case_id = c.id AND a.revision = (SELECT MAX(revision) FROM advisories WHERE case_id = c.id)
-       WHERE c.state IN ('new','triaged','accepted','scheduled')
+       WHERE c.state IN (${openStates.map((s) => `'${s}'`).join(',')})
           OR (c.state = 'published' AND (a.state = 'approved' OR EXISTS (
                -- a told stakeholder whose last word named a later date (or none) and who has not heard it is public
                SELECT 1 FROM notices n WHERE n.case_id = c.id AND n.kind IN ('pre-disclosure','update') AND n.state IN ('sent','failed')
