@@ -1,18 +1,19 @@
 /**
  * The advisory pipeline: YAML (reviewable) -> validated Advisory -> plain-text mail (rST), HTML
- * site, OSV and CVE JSON 5 records. Format and decisions: docs/advisory-format.md.
+ * site, OSV, CVE JSON 5 and CSAF 2.0 records. Format and decisions: docs/advisory-format.md.
  */
+import { toCsaf, type CsafOptions } from './csaf.js';
 import { toCveRecords } from './cve.js';
 import { toOsv } from './osv.js';
 import { renderPage } from './render-html.js';
 import { renderText } from './render-text.js';
 import type { Advisory } from './types.js';
-import type { RenderOptions } from './view.js';
 
 export { parseAdvisory, type AdvisoryError, type AdvisoryResult } from './load.js';
 export { publishAdvisory, readManifest, MANIFEST_FILE } from './publish.js';
 export { toOsv, osvId, OSV_SCHEMA_VERSION } from './osv.js';
 export { toCveRecords, PLACEHOLDER_ASSIGNER_ORG_ID } from './cve.js';
+export { toCsaf, providerMetadata, csafFileName, csafDistributionPath, csafBaseUrl, CSAF_VERSION, type CsafOptions, type CsafPublisher } from './csaf.js';
 export { renderText } from './render-text.js';
 export { renderPage, renderIndex, renderFeed, indexEntry, newestFirst, type IndexEntry } from './render-html.js';
 export { defaultTemplatesDir, packageRoot, TemplateError } from './templates.js';
@@ -21,15 +22,15 @@ export { parseCvss } from './cvss.js';
 export type { RenderOptions } from './view.js';
 export type * from './types.js';
 
-export type AdvisoryFormat = 'rst' | 'html' | 'osv' | 'cve';
+export type AdvisoryFormat = 'rst' | 'html' | 'osv' | 'cve' | 'csaf';
 
 /**
  * Renders a validated advisory. `rst`: the plain-text mail (72 columns); `html`: the page;
  * `osv`: the OSV record (pretty JSON); `cve`: a JSON array of CVE JSON 5.1 records, one per CVE
- * (`[]` for a note without CVEs). Throws only for a broken template (TemplateError) or bad
+ * (`[]` for a note without CVEs); `csaf`: the CSAF 2.0 document (pretty JSON). Throws only for a broken template (TemplateError) or bad
  * options (a malformed assignerOrgId or timeline date).
  */
-export function renderAdvisory(adv: Advisory, format: AdvisoryFormat, opts: RenderOptions = {}): string {
+export function renderAdvisory(adv: Advisory, format: AdvisoryFormat, opts: CsafOptions = {}): string {
   switch (format) {
     case 'rst':
       return renderText(adv, opts);
@@ -39,6 +40,8 @@ export function renderAdvisory(adv: Advisory, format: AdvisoryFormat, opts: Rend
       return `${JSON.stringify(toOsv(adv, opts), null, 2)}\n`;
     case 'cve':
       return `${JSON.stringify(toCveRecords(adv, opts).map((r) => r.record), null, 2)}\n`;
+    case 'csaf':
+      return `${JSON.stringify(toCsaf(adv, opts), null, 2)}\n`;
     default: {
       const never: never = format;
       throw new Error(`unknown advisory format ${String(never)}`);

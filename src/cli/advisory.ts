@@ -3,13 +3,13 @@ import { parseAdvisory, renderAdvisory, type AdvisoryFormat } from '../advisorie
 import { CliError, EX } from './exit.js';
 import type { CliEnv } from './env.js';
 
-const formats: AdvisoryFormat[] = ['rst', 'html', 'osv', 'cve'];
+const formats: AdvisoryFormat[] = ['rst', 'html', 'osv', 'cve', 'csaf'];
 
-/** `vmtd advisory render FILE --format rst|html|osv|cve`: validates, then renders to stdout. Works offline, without a config. */
+/** `vmtd advisory render FILE --format rst|html|osv|cve|csaf`: validates, then renders to stdout. Works offline, without a config. */
 export async function advisoryCommand(env: CliEnv): Promise<number> {
   const [sub, file] = env.args;
   const format = (env.values.format as string | undefined) ?? 'rst';
-  if (sub !== 'render' || !file) throw new CliError('usage: vmtd advisory render FILE --format rst|html|osv|cve', EX.USAGE);
+  if (sub !== 'render' || !file) throw new CliError('usage: vmtd advisory render FILE --format rst|html|osv|cve|csaf', EX.USAGE);
   if (!formats.includes(format as AdvisoryFormat)) throw new CliError(`--format must be one of ${formats.join(', ')}`, EX.USAGE);
   let text: string;
   try {
