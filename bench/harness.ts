@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../src/config/load.js';
 import { startDaemon, type Daemon } from '../src/daemon.js';
 import { createLogger } from '../src/log.js';
+import { inboundSteps } from '../src/intake/process.js';
 import type { Transport } from '../src/outbound/transport.js';
 import { wall, writeBenchConfig, type BenchConfigOptions, type KeyCache } from './lib.js';
 import type { SenderCommand, SenderReply } from './sender.js';
@@ -20,6 +21,8 @@ export interface Harness {
   processedAt: Map<number, number>;
   /** Outbox ID → when the transport finished writing it (maildir: file fsynced and renamed into new/). */
   deliveredAt: Map<number, number>;
+  /** Spool ID → wall-clock ms spent in each step of processing (src/intake/process.ts inboundSteps). */
+  stepMs: Map<number, Record<string, number>>;
   /** Spool ID → outbox IDs of the relays made from it. */
   relaysOf(): Map<number, number[]>;
   count(sql: string): number;
@@ -47,6 +50,9 @@ export async function startHarness(keys: KeyCache, o: BenchConfigOptions): Promi
     chained();
   };
 
+  // Where processing time goes: each inbound step's run is timed (the steps are plain objects).
+  const stepMs = timeSteps();
+
   // OutboxWorker keeps its transport private and has no delivery hook: the bench wraps the
   // transport's deliver at runtime to time each delivery (the VERP sender names the outbox row).
   const deliveredAt = new Map<number, number>();
@@ -55,7 +61,8 @@ export async function startHarness(keys: KeyCache, o: BenchConfigOptions): Promi
   const deliver = transport.deliver.bind(transport);
   transport.deliver = async (envelope, raw) => {
     const r = await deliver(envelope, raw);
-    const id = Number(/\+(\d+)@/.exec(envelope.from)?.[1] ?? NaN);
+    // security-bounces+OUTBOXID-TOKEN@domain
+    const id = Number(/\+(\d+)[-@]/.exec(envelope.from)?.[1] ?? NaN);
     if (r.ok) deliveredAt.set(id, wall());
     return r;
   };
@@ -63,6 +70,7 @@ export async function startHarness(keys: KeyCache, o: BenchConfigOptions): Promi
   return {
     dir,
     daemon,
+    stepMs,
     teamKey: daemon.ctx.team.publicKey.armor(),
     processedAt,
     deliveredAt,
@@ -78,6 +86,29 @@ export async function startHarness(keys: KeyCache, o: BenchConfigOptions): Promi
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+const stepTimes = new Map<number, Record<string, number>>();
+let stepsWrapped = false;
+
+/** Wraps each inbound step's run (once per process) to record its wall time per spool row. */
+function timeSteps(): Map<number, Record<string, number>> {
+  if (stepsWrapped) return stepTimes;
+  stepsWrapped = true;
+  for (const step of inboundSteps) {
+    const run = step.run.bind(step);
+    (step as { run: typeof step.run }).run = async (m) => {
+      const t = performance.now();
+      try {
+        return await run(m);
+      } finally {
+        const times = stepTimes.get(m.row.id) ?? {};
+        times[step.name] = (times[step.name] ?? 0) + performance.now() - t;
+        stepTimes.set(m.row.id, times);
+      }
+    };
+  }
+  return stepTimes;
 }
 
 /** The load generator child process, with a typed message queue. */
@@ -106,11 +137,20 @@ export class Sender {
     const m =
       this.inbox.shift() ??
       (await new Promise<SenderReply>((resolve, reject) => {
-        this.waiting = resolve;
-        this.child.once('exit', (code) => reject(new Error(`sender exited (${code}) while waiting for ${type}`)));
+        const exited = (code: number | null): void => reject(new Error(`sender exited (${code}) while waiting for ${type}`));
+        this.waiting = (r) => {
+          this.child.off('exit', exited);
+          resolve(r);
+        };
+        this.child.once('exit', exited);
       }));
     if (m.type !== type) throw new Error(`sender: expected ${type}, got ${m.type}`);
     return m as Extract<SenderReply, { type: T }>;
+  }
+
+  /** Ends the sender process (it also ends when the scenario process does). */
+  close(): void {
+    this.child.disconnect();
   }
 
   /** Runs a load command to its end. */

@@ -1,4 +1,5 @@
 // Shared bits of the benchmark: statistics, the bench configuration, cached member keys, reports.
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,7 +106,8 @@ export function writeBenchConfig(dir: string, keys: KeyCache, o: BenchConfigOpti
     `smtp: { host: 127.0.0.1, port: 0, maxBacklog: ${o.maxBacklog ?? 2000} }\n` +
     `delivery: { transport: maildir, maildir: ${dir}/outgoing }\n` +
     `log: { level: silent }\n` +
-    `policy: { ackPerSenderPerHour: 1000 }\n` +
+    // Every bench report opens a case: the opening limits (10 per sender, 200 in all per hour) are lifted.
+    `policy: { ackPerSenderPerHour: 1000, casesPerSenderPerHour: 1000000, casesPerHour: 1000000 }\n` +
     (coordinators.length ? `coordinators:\n${coordinators.join('\n')}\n` : '') +
     (contacts.length ? `projects:\n  - id: libfoo\n    name: libfoo\n    contacts:\n${contacts.join('\n')}\n` : '') +
     stakeholder;
@@ -130,10 +132,38 @@ export function reportEntity(textBytes: number, opts: { project?: boolean; attac
   );
 }
 
-/** Encrypts a report entity to the team key once (armored, CRLF): reused for every message sent. */
+/**
+ * A report entity that makes a PGP/MIME message of about `bytes` on the wire: a 20 KB text naming
+ * project libfoo, plus two binary attachments (a core dump and a trace) when `bytes` is over 100 KB;
+ * a text alone (naming libfoo) below that.
+ */
+export function sizedEntity(bytes: number): string {
+  // base64 inside, then armor outside: each grows the data by 4/3 plus line ends (~1.39 in all each way).
+  const payload = Math.floor(bytes / 1.39 / 1.39) - 20 * 1024;
+  if (payload < 48 * 1024) return reportEntity(Math.max(1000, Math.floor(bytes / 1.39) - 600), { project: true });
+  const text = reportEntity(20 * 1024, { project: true }).split('\r\n\r\n').slice(1).join('\r\n\r\n');
+  const a = randomBytes(Math.floor(payload * 0.7));
+  const b = randomBytes(payload - a.length);
+  const b64 = (x: Buffer): string => x.toString('base64').replace(/.{76}/g, '$&\r\n');
+  return (
+    'Content-Type: multipart/mixed; boundary="big-b"\r\n\r\n--big-b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n' +
+    `${text}\r\n` +
+    `--big-b\r\nContent-Type: application/octet-stream; name="core.dump"\r\nContent-Disposition: attachment; filename="core.dump"\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64(a)}\r\n` +
+    `--big-b\r\nContent-Type: application/x-pcap; name="trace.pcap"\r\nContent-Disposition: attachment; filename="trace.pcap"\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64(b)}\r\n--big-b--\r\n`
+  );
+}
+
+const teamKeys = new Map<string, Promise<openpgp.PublicKey>>();
+
+/**
+ * Encrypts a report entity to the team key (armored, CRLF). Each message sent needs its own
+ * encryption: vmtd refuses a ciphertext it has already decrypted for another sender or case
+ * (decryption-oracle guard), so a reused one would be quarantined instead of relayed.
+ */
 export async function encryptReport(entity: string, teamKeyArmored: string): Promise<string> {
-  const key = await openpgp.readKey({ armoredKey: teamKeyArmored });
-  const armored = await openpgp.encrypt({ message: await openpgp.createMessage({ text: entity }), encryptionKeys: key, config: { aeadProtect: false, v6Keys: false } });
+  let key = teamKeys.get(teamKeyArmored);
+  if (!key) teamKeys.set(teamKeyArmored, (key = openpgp.readKey({ armoredKey: teamKeyArmored })));
+  const armored = await openpgp.encrypt({ message: await openpgp.createMessage({ text: entity }), encryptionKeys: await key, config: { aeadProtect: false, v6Keys: false } });
   return armored.replace(/\r?\n/g, '\r\n');
 }
 

@@ -1,9 +1,14 @@
-// `npm run bench`: the figures issues 2, 3, 6 and 8 ask for, measured on this machine, printed as a
-// table and written to bench/results.json. Timing never decides a test. Each scenario runs in a
-// fresh process (its own peak RSS); SMTP load comes from another child process.
+// `npm run bench`: the figures issues 2, 3, 6, 8 and 16 ask for, measured on this machine, printed
+// as a table and written to bench/results.json; the cost curve (members × size) also as
+// dist/bench/curve.json and the plot dist/bench/curve.svg. Timing never decides a test. Each
+// scenario runs in a fresh process (its own peak RSS); SMTP load comes from another child process.
+// `npm run bench -- --help` prints this.
 //   VMTD_BENCH_QUICK=1      a ~1-minute smoke run (shorter windows, a 6 MB instead of 25 MB report)
 //   VMTD_BENCH_SECONDS=N    length of the sustained-load window (default 60)
-//   VMTD_BENCH_ONLY=a,b     run only these scenarios (idle, planner, relay, intake, endToEnd, sustained, bigReport)
+//   VMTD_BENCH_ONLY=a,b     run only these scenarios (idle, greeting, planner, relay, intake, endToEnd, curve, bigReport, sustained)
+//   VMTD_BENCH_CURVE=10x1000000,50x10000  only these cells of the curve (MEMBERSxBYTES); VMTD_BENCH_CURVE_RUNS=N runs per cell
+//   VMTD_BENCH_PROF=DIR     write a CPU profile (--cpu-prof) of each scenario process into DIR
+//   VMTD_BENCH_TRACE_GC=1   run the scenario processes with --trace-gc
 //   VMTD_BENCH_FUZZ=1       also run test/fuzz with 100,000 executions (two shards, ~15 min here; not in the default run)
 import { fork, spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -12,13 +17,21 @@ import { fileURLToPath } from 'node:url';
 import { memberKeys, quick, wall } from './lib.js';
 import type { Row, ScenarioResult } from './scenarios.js';
 
-const order = ['idle', 'planner', 'relay', 'intake', 'endToEnd', 'bigReport', 'sustained'];
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  // The switches are this file's header comment.
+  const { readFileSync } = await import('node:fs');
+  const src = readFileSync(fileURLToPath(new URL('../../bench/run.ts', import.meta.url)), 'utf8');
+  console.log(src.split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
+  process.exit(0);
+}
+
+const order = ['idle', 'greeting', 'planner', 'relay', 'intake', 'endToEnd', 'curve', 'bigReport', 'sustained'];
 const only = process.env.VMTD_BENCH_ONLY?.split(',').map((s) => s.trim());
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 function runScenario(name: string): Promise<ScenarioResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(new URL('./scenario.js', import.meta.url)), [name], { execArgv: ['--expose-gc', ...(process.env.VMTD_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.VMTD_BENCH_PROF] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(fileURLToPath(new URL('./scenario.js', import.meta.url)), [name], { execArgv: ['--expose-gc', ...(process.env.VMTD_BENCH_TRACE_GC ? ['--trace-gc'] : []), ...(process.env.VMTD_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.VMTD_BENCH_PROF] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     let result: ScenarioResult | undefined;
     child.on('message', (m: ScenarioResult) => (result = m));
     child.on('exit', (code) => (result && code === 0 ? resolve(result) : reject(new Error(`scenario ${name} exited with ${code}`))));

@@ -1,10 +1,11 @@
 // One scenario in a fresh process (forked by bench/run.ts): `node --expose-gc dist/bench/scenario.js NAME`.
 // Prints its details to stdout and sends its ScenarioResult to the parent over IPC.
+import { curve, greeting } from './curve.js';
 import { memberKeys } from './lib.js';
 import { bigReport, endToEnd, idle, intake, planner, relay, sustained, type ScenarioResult } from './scenarios.js';
 import type { KeyCache } from './lib.js';
 
-export const scenarios: Record<string, (keys: KeyCache) => Promise<ScenarioResult>> = { idle, planner, relay, intake, endToEnd, sustained, bigReport };
+export const scenarios: Record<string, (keys: KeyCache) => Promise<ScenarioResult>> = { idle, greeting, planner, relay, intake, endToEnd, curve, sustained, bigReport };
 
 const name = process.argv[2] ?? '';
 const run = scenarios[name];

@@ -229,14 +229,15 @@ export async function intake(keys: KeyCache): Promise<ScenarioResult> {
   {
     const h = await startHarness(keys, { coordinators: 2, projectContacts: 0, maxBacklog: 1_000_000 });
     await h.daemon.pipeline.stop();
-    const armored = await encryptReport(reportEntity(TEXT_10K), h.teamKey);
+    const entity = reportEntity(TEXT_10K);
     const sender = new Sender();
     const c0 = process.cpuUsage();
-    const r = await sender.load({ type: 'load', port: h.daemon.smtp.port, senders: 8, ms: seconds * 1000, armored, tag: 'a' });
+    // The pipeline is stopped, so nothing is decrypted: one ciphertext serves every report.
+    const r = await sender.load({ type: 'load', port: h.daemon.smtp.port, senders: 8, ms: seconds * 1000, entity, teamKey: h.teamKey, reuse: true, tag: 'a' });
     const cpu = cpuMs(process.cpuUsage(c0));
     const rate = r.sent.length / r.seconds;
     const smtpLat = r.sent.map((s) => s.t250 - s.t0);
-    line('report size on the wire (bytes)', String(pgpMimeReport(armored, 'a', 0).length));
+    line('report size on the wire (bytes)', String(pgpMimeReport(await encryptReport(entity, h.teamKey), 'a', 0).length));
     line('(a) accepted, processing stopped (reports/s)', ms(rate));
     line('    SMTP transaction time p50 / p99 (ms)', `${ms(median(smtpLat), 1)} / ${ms(pct(smtpLat, 99), 1)}`);
     line('    CPU: daemon / sender process (% of one core)', `${ms((cpu / 10) / r.seconds)} / ${ms((r.cpuMs / 10) / r.seconds)}`);
@@ -249,10 +250,9 @@ export async function intake(keys: KeyCache): Promise<ScenarioResult> {
   // (b) Realistic: processing runs in the same process (2 coordinators: 2 relays + 1 ack per report).
   {
     const h = await startHarness(keys, { coordinators: 2, projectContacts: 0, maxBacklog: 1_000_000 });
-    const armored = await encryptReport(reportEntity(TEXT_10K), h.teamKey);
     const sender = new Sender();
     const c0 = process.cpuUsage();
-    const r = await sender.load({ type: 'load', port: h.daemon.smtp.port, senders: 8, ms: seconds * 1000, armored, tag: 'b' });
+    const r = await sender.load({ type: 'load', port: h.daemon.smtp.port, senders: 8, ms: seconds * 1000, entity: reportEntity(TEXT_10K), teamKey: h.teamKey, prepare: seconds * 70, tag: 'b' });
     const end = wall();
     const cpu = cpuMs(process.cpuUsage(c0));
     const rate = r.sent.length / r.seconds;
@@ -274,9 +274,9 @@ export async function intake(keys: KeyCache): Promise<ScenarioResult> {
   // (c) Latency to the case row without queueing: one sender, 10 reports/s.
   {
     const h = await startHarness(keys, { coordinators: 2, projectContacts: 0 });
-    const armored = await encryptReport(reportEntity(TEXT_10K), h.teamKey);
     const sender = new Sender();
-    const r = await sender.load({ type: 'load', port: h.daemon.smtp.port, senders: 1, ms: 0, count: quick ? 20 : 100, paceMs: 100, armored, tag: 'c' });
+    const count = quick ? 20 : 100;
+    const r = await sender.load({ type: 'load', port: h.daemon.smtp.port, senders: 1, ms: 0, count, prepare: count, paceMs: 100, entity: reportEntity(TEXT_10K), teamKey: h.teamKey, tag: 'c' });
     await until(() => r.sent.every((s) => h.processedAt.has(s.id)), 30_000);
     const l = latencies(h, r.sent, wall());
     line('(c) end of DATA → case row at 10 reports/s, p50 / p99 (ms)', `${ms(median(l.caseDone), 1)} / ${ms(pct(l.caseDone, 99), 1)}`);
@@ -321,29 +321,38 @@ export async function intake(keys: KeyCache): Promise<ScenarioResult> {
 
 /** End of DATA → last relayed copy in the maildir, 10-member case (issue 3). */
 export async function endToEnd(keys: KeyCache): Promise<ScenarioResult> {
-  console.log('\n# End to end (issue 3): end of DATA → last of 10 relayed copies written to the maildir, one report at a time');
+  console.log('\n# End to end (issues 3, 16): SMTP connect → last of 10 relayed copies written to the maildir, one report at a time, a new connection each');
   const rows: Row[] = [];
   const details: Record<string, unknown> = {};
-  for (const [label, entity] of [
-    ['10 KB report', reportEntity(TEXT_10K, { project: true })],
-    ['20 KB report + 100 KB attachment', reportEntity(20 * 1024, { project: true, attachment: randomBytes(100 * 1024) })],
+  // Targets of issue 16 (60× the re-encrypting list manager measured here): 10 members small ≤ ~70 ms, 1 MB ≤ ~190 ms.
+  for (const [label, entity, target] of [
+    ['10 KB report', reportEntity(TEXT_10K, { project: true }), 70],
+    ['20 KB report + 100 KB attachment', reportEntity(20 * 1024, { project: true, attachment: randomBytes(100 * 1024) }), undefined],
+    ['20 KB report + 1 MiB attachment', reportEntity(20 * 1024, { project: true, attachment: randomBytes(1 << 20) }), 190],
   ] as const) {
     const h = await startHarness(keys, { coordinators: 2, projectContacts: 8 });
-    const armored = await encryptReport(entity, h.teamKey);
     const sender = new Sender();
-    const r = await sender.load({ type: 'load', port: h.daemon.smtp.port, senders: 1, ms: 0, count: quick ? 5 : 25, paceMs: 500, armored, tag: 'e' });
+    const count = quick ? 5 : 25;
+    const r = await sender.load({ type: 'load', port: h.daemon.smtp.port, senders: 1, ms: 0, count, prepare: count, paceMs: 600, connectEach: true, entity, teamKey: h.teamKey, tag: 'e' });
     const relays = (): Map<number, number[]> => h.relaysOf();
     await until(() => {
       const m = relays();
       return r.sent.every((s) => (m.get(s.id) ?? []).length === 10 && m.get(s.id)!.every((id) => h.deliveredAt.has(id)));
     }, 60_000, 100);
     const l = latencies(h, r.sent, wall());
-    const relayCounts = [...relays().values()].map((v) => v.length);
+    const m = relays();
+    // The first report warms up (JIT, the signing worker): not counted.
+    const fromConnect = r.sent.slice(1).flatMap((s) => {
+      const ids = m.get(s.id) ?? [];
+      return ids.length === 10 && ids.every((id) => h.deliveredAt.has(id)) ? [Math.max(...ids.map((id) => h.deliveredAt.get(id)!)) - s.t0] : [];
+    });
+    const relayCounts = [...m.values()].map((v) => v.length);
     line(`${label}: relays per report`, `${Math.min(...relayCounts)}..${Math.max(...relayCounts)}`);
+    line(`${label}: connect → last relay written p50 / p99 (ms)`, `${ms(median(fromConnect))} / ${ms(pct(fromConnect, 99))}`);
     line(`${label}: 250 → case row p50; → last relay written p50 / p99 (ms)`, `${ms(median(l.caseDone))}; ${ms(median(l.relayDone))} / ${ms(pct(l.relayDone, 99))}`);
     if (l.relayOpen.length) line(`${label}: reports not fully relayed after 60 s`, String(l.relayOpen.length));
-    details[label] = { n: r.sent.length, caseRowP50: median(l.caseDone), lastRelayP50: median(l.relayDone), lastRelayP99: pct(l.relayDone, 99), unfinished: l.relayOpen.length };
-    rows.push({ figure: `End to end, 10 members, ${label}, p50 / p99 (ms)`, value: `${ms(median(l.relayDone))} / ${ms(pct(l.relayDone, 99))}`, target: 'p50 <= 300', ok: median(l.relayDone) <= 300 });
+    details[label] = { n: r.sent.length, connectToLastP50: median(fromConnect), connectToLastP99: pct(fromConnect, 99), caseRowP50: median(l.caseDone), lastRelayP50: median(l.relayDone), lastRelayP99: pct(l.relayDone, 99), unfinished: l.relayOpen.length };
+    rows.push({ figure: `End to end, 10 members, ${label}: connect → last copy p50 / p99 (ms)`, value: `${ms(median(fromConnect))} / ${ms(pct(fromConnect, 99))}`, ...(target ? { target: `p50 <= ${target}`, ok: median(fromConnect) <= target } : {}) });
     await h.stop();
   }
   return { rows, details };
@@ -356,7 +365,6 @@ export async function sustained(keys: KeyCache): Promise<ScenarioResult> {
   const seconds = Number(process.env.VMTD_BENCH_SECONDS ?? (quick ? 8 : 60));
   console.log(`\n# Sustained load (issue 8): 8 SMTP senders for ${seconds} s, ~10 KB reports, 10-member cases, default backpressure (451 beyond 2000 pending)`);
   const h = await startHarness(keys, { coordinators: 2, projectContacts: 8 });
-  const armored = await encryptReport(reportEntity(TEXT_10K, { project: true }), h.teamKey);
   const depth: number[] = [];
   const backlog: number[] = [];
   const sampler = setInterval(() => {
@@ -365,7 +373,7 @@ export async function sustained(keys: KeyCache): Promise<ScenarioResult> {
   }, 1000);
   const sender = new Sender();
   const c0 = process.cpuUsage();
-  const r = await sender.load({ type: 'load', port: h.daemon.smtp.port, senders: 8, ms: seconds * 1000, armored, tag: 's' });
+  const r = await sender.load({ type: 'load', port: h.daemon.smtp.port, senders: 8, ms: seconds * 1000, entity: reportEntity(TEXT_10K, { project: true }), teamKey: h.teamKey, prepare: seconds * 70, tag: 's' });
   const end = wall();
   clearInterval(sampler);
   const cpu = cpuMs(process.cpuUsage(c0));
@@ -422,9 +430,8 @@ export async function bigReport(keys: KeyCache): Promise<ScenarioResult> {
   const bytes = quick ? 6_000_000 : 25_000_000;
   console.log(`\n# A ${bytes / 1e6} MB report with attachments, 10-member case, small reports every 100 ms on another connection (issue 8)`);
   const h = await startHarness(keys, { coordinators: 2, projectContacts: 8 });
-  const armoredSmall = await encryptReport(reportEntity(TEXT_10K), h.teamKey);
   const sender = new Sender();
-  sender.send({ type: 'big', port: h.daemon.smtp.port, teamKey: h.teamKey, bytes, armoredSmall, sideEveryMs: 100 });
+  sender.send({ type: 'big', port: h.daemon.smtp.port, teamKey: h.teamKey, bytes, smallEntity: reportEntity(TEXT_10K), sideEveryMs: 100 });
   const { size } = await sender.next('ready');
   gc();
   await sleep(200);

@@ -1,10 +1,10 @@
 // The load generator: a child process of a scenario, so the SMTP client's CPU and memory are not
 // counted as the daemon's (on this 2-core machine it still competes for the second core).
 // Driven over IPC; every time is wall-clock ms (Date.now), comparable with the scenario process.
-import { randomBytes } from 'node:crypto';
+import { connect } from 'node:net';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type SMTPPool from 'nodemailer/lib/smtp-pool/index.js';
-import { encryptReport, pgpMimeReport, reportEntity, wall } from './lib.js';
+import { encryptReport, pgpMimeReport, sizedEntity, wall } from './lib.js';
 
 export interface Sent {
   /** Spool row ID from the 250 reply ("queued as N"). */
@@ -15,8 +15,17 @@ export interface Sent {
 }
 
 export type SenderCommand =
-  | { type: 'load'; port: number; senders: number; ms: number; armored: string; tag: string; paceMs?: number; count?: number }
-  | { type: 'big'; port: number; teamKey: string; bytes: number; armoredSmall: string; sideEveryMs: number }
+  /**
+   * `senders` connections send reports of `entity`, each encrypted anew to `teamKey` (vmtd relays a
+   * ciphertext once: a reused one is a replay), for `ms` or `count` reports. `prepare` reports are
+   * encrypted before the clock starts, the rest on the fly. `connectEach`: a new SMTP connection per
+   * report (t0 is then before the connect, so the greeting counts), else one pooled connection each.
+   * `reuse`: one ciphertext for all (only where nothing is processed: intake with the pipeline stopped).
+   */
+  | { type: 'load'; port: number; senders: number; ms: number; entity: string; teamKey: string; tag: string; paceMs?: number; count?: number; prepare?: number; connectEach?: boolean; reuse?: boolean }
+  | { type: 'big'; port: number; teamKey: string; bytes: number; smallEntity: string; sideEveryMs: number }
+  /** `count` connections one after another: connect → first 220 line, each. */
+  | { type: 'greeting'; port: number; count: number }
   | { type: 'go' }
   | { type: 'stop' };
 
@@ -24,7 +33,8 @@ export type SenderReply =
   | { type: 'done'; sent: Sent[]; deferred: number; errors: string[]; cpuMs: number; seconds: number }
   | { type: 'ready'; size: number }
   | { type: 'big-accepted'; big: Sent | null; error?: string }
-  | { type: 'big-done'; side: Sent[]; errors: string[] };
+  | { type: 'big-done'; side: Sent[]; errors: string[] }
+  | { type: 'greeting-done'; connectMs: number[]; greetingMs: number[] };
 
 const send = (m: SenderReply): void => void process.send?.(m);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -33,8 +43,59 @@ function transport(port: number): Transporter<SMTPPool.SentMessageInfo> {
   return nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, pool: true, maxConnections: 1, maxMessages: Infinity, socketTimeout: 300_000 });
 }
 
+/** A transport that opens a new connection for every message (as a relaying MTA often does). */
+function transportPerMessage(port: number): Transporter {
+  return nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, socketTimeout: 300_000 });
+}
+
+/** Reports of one entity, each encrypted anew; `prepare` of them made ahead. */
+class Reports {
+  private readonly ready: string[] = [];
+  private reused: string | undefined;
+  constructor(
+    private readonly entity: string,
+    private readonly teamKey: string,
+    private readonly tag: string,
+    private readonly reuse = false,
+  ) {}
+  async prepare(n: number): Promise<void> {
+    for (let i = 0; i < n; i++) this.ready.push(await encryptReport(this.entity, this.teamKey));
+  }
+  async make(i: number): Promise<Buffer> {
+    if (this.reuse) return pgpMimeReport((this.reused ??= await encryptReport(this.entity, this.teamKey)), this.tag, i);
+    return pgpMimeReport(this.ready.pop() ?? (await encryptReport(this.entity, this.teamKey)), this.tag, i);
+  }
+}
+
+/** Connect → 'connect' event and connect → the first 220 line, for `count` connections in turn. */
+async function greeting(c: Extract<SenderCommand, { type: 'greeting' }>): Promise<void> {
+  const connectMs: number[] = [];
+  const greetingMs: number[] = [];
+  for (let i = 0; i < c.count; i++) {
+    await new Promise<void>((resolve, reject) => {
+      const t0 = performance.now();
+      const s = connect(c.port, '127.0.0.1');
+      let text = '';
+      let greeted = false;
+      s.on('connect', () => connectMs.push(performance.now() - t0));
+      s.on('data', (d: Buffer) => {
+        if (greeted) return; // the 221 to QUIT
+        text += d.toString('latin1');
+        if (!text.includes('\r\n')) return;
+        greeted = true;
+        greetingMs.push(performance.now() - t0);
+        if (!text.startsWith('220')) reject(new Error(`greeting: ${text.trim()}`));
+        s.end('QUIT\r\n');
+      });
+      s.on('error', reject);
+      s.on('close', () => resolve());
+    });
+  }
+  send({ type: 'greeting-done', connectMs, greetingMs });
+}
+
 /** One transaction; the spool ID parsed from the reply. Throws with `responseCode` on refusal. */
-async function deliver(tr: Transporter<SMTPPool.SentMessageInfo>, raw: Buffer, from: string): Promise<Sent> {
+async function deliver(tr: Transporter<SMTPPool.SentMessageInfo> | Transporter, raw: Buffer, from: string): Promise<Sent> {
   const t0 = wall();
   const info = await tr.sendMail({ envelope: { from, to: ['security@example.org'] }, raw });
   const t250 = wall();
@@ -47,17 +108,20 @@ async function load(c: Extract<SenderCommand, { type: 'load' }>): Promise<void> 
   const errors: string[] = [];
   let deferred = 0;
   let n = 0;
+  const reports = new Reports(c.entity, c.teamKey, c.tag, c.reuse);
+  await reports.prepare(c.prepare ?? 0);
   const cpu0 = process.cpuUsage();
   const start = wall();
   const more = (): boolean => (c.count !== undefined ? n < c.count : wall() - start < c.ms);
   await Promise.all(
     Array.from({ length: c.senders }, async () => {
-      const tr = transport(c.port);
+      const tr = c.connectEach ? transportPerMessage(c.port) : transport(c.port);
       while (more()) {
         const i = n++;
+        const raw = await reports.make(i);
         const began = wall();
         try {
-          sent.push(await deliver(tr, pgpMimeReport(c.armored, c.tag, i), `r${c.tag}${i}@reporter.example`));
+          sent.push(await deliver(tr, raw, `r${c.tag}${i}@reporter.example`));
         } catch (err) {
           const code = (err as { responseCode?: number }).responseCode;
           if (code === 451 || code === 452) {
@@ -78,23 +142,10 @@ async function load(c: Extract<SenderCommand, { type: 'load' }>): Promise<void> 
   send({ type: 'done', sent, deferred, errors, cpuMs: (cpu.user + cpu.system) / 1000, seconds: (wall() - start) / 1000 });
 }
 
-/** A large PGP/MIME report: text plus binary attachments sized so the whole mail is about `bytes`. */
-async function bigReport(teamKey: string, bytes: number): Promise<Buffer> {
-  // base64 inside, then armor outside: each grows the data by 4/3 plus line ends (~1.39 in all each way).
-  const payload = Math.floor(bytes / 1.39 / 1.39);
-  const a = randomBytes(Math.floor(payload * 0.7));
-  const b = randomBytes(payload - a.length);
-  const b64 = (x: Buffer): string => x.toString('base64').replace(/.{76}/g, '$&\r\n');
-  const entity =
-    'Content-Type: multipart/mixed; boundary="big-b"\r\n\r\n--big-b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n' +
-    `${reportEntity(20 * 1024, { project: true }).split('\r\n\r\n').slice(1).join('\r\n\r\n')}\r\n` +
-    `--big-b\r\nContent-Type: application/octet-stream; name="core.dump"\r\nContent-Disposition: attachment; filename="core.dump"\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64(a)}\r\n` +
-    `--big-b\r\nContent-Type: application/x-pcap; name="trace.pcap"\r\nContent-Disposition: attachment; filename="trace.pcap"\r\nContent-Transfer-Encoding: base64\r\n\r\n${b64(b)}\r\n--big-b--\r\n`;
-  return pgpMimeReport(await encryptReport(entity, teamKey), 'big', 0);
-}
-
 async function big(c: Extract<SenderCommand, { type: 'big' }>): Promise<void> {
-  const raw = await bigReport(c.teamKey, c.bytes);
+  const raw = pgpMimeReport(await encryptReport(sizedEntity(c.bytes), c.teamKey), 'big', 0);
+  const smallReports = new Reports(c.smallEntity, c.teamKey, 'side');
+  await smallReports.prepare(400);
   send({ type: 'ready', size: raw.length });
   await new Promise<void>((resolve) => process.once('message', () => resolve())); // 'go'
   let stop = false;
@@ -104,9 +155,10 @@ async function big(c: Extract<SenderCommand, { type: 'big' }>): Promise<void> {
   const small = transport(c.port);
   const sideLoop = (async () => {
     for (let i = 0; !stop; i++) {
+      const raw = await smallReports.make(i);
       const began = wall();
       try {
-        side.push(await deliver(small, pgpMimeReport(c.armoredSmall, 'side', i), `rside${i}@reporter.example`));
+        side.push(await deliver(small, raw, `rside${i}@reporter.example`));
       } catch (err) {
         errors.push(`${(err as { responseCode?: number }).responseCode ?? ''} ${(err as Error).message}`.slice(0, 200));
       }
@@ -126,16 +178,19 @@ async function big(c: Extract<SenderCommand, { type: 'big' }>): Promise<void> {
   send({ type: 'big-done', side, errors });
 }
 
-process.once('message', (m: SenderCommand) => {
-  const run = m.type === 'load' ? load(m) : m.type === 'big' ? big(m) : Promise.resolve();
+// Commands one after another ('load', 'greeting'); 'big' is the last command (it then reads 'go' and 'stop').
+const onCommand = (m: SenderCommand): void => {
+  if (m.type === 'big') process.off('message', onCommand);
+  const run = m.type === 'load' ? load(m) : m.type === 'big' ? big(m) : m.type === 'greeting' ? greeting(m) : Promise.resolve();
   run.then(
-    () => setTimeout(() => process.exit(0), 50),
+    () => (m.type === 'big' ? setTimeout(() => process.exit(0), 50) : undefined),
     (err: unknown) => {
       console.error('sender failed:', err);
       process.exit(1);
     },
   );
-});
+};
+process.on('message', onCommand);
 
 // The scenario that forked this sender is gone (finished, failed or killed): so is the load.
 process.on('disconnect', () => process.exit(0));

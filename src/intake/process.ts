@@ -3,7 +3,6 @@ import type { Vmtd } from '../context.js';
 import { parseRecipient, subjectCaseIds, type Recipient } from '../mail/addresses.js';
 import { protectedSubject, readHeaders, unreadableHeaders, type MailHeaders } from '../mail/headers.js';
 import { decodeMessage, type Decoded, type DecodeKeys } from '../pgp/decode.js';
-import { sliceReadable } from '../pgp/streams.js';
 import { readContent, type MessageContent } from '../mail/content.js';
 import { caseOfMessageId, getCase } from '../store/cases.js';
 import { payloadSightings } from '../store/seen.js';
@@ -115,8 +114,9 @@ export const inboundSteps: readonly Step[] = [
       }
       m.decoded = result.decoded;
       try {
-        // Fed in slices: parsing a large attachment in one go would hold the event loop.
-        m.content = await readContent(sliceReadable(m.decoded.content));
+        // Fed in slices (parsing a large attachment in one go would hold the event loop); a large
+        // attachment's body is left out before parsing (it is listed, truncated).
+        m.content = await readContent(m.decoded.content);
       } catch (err) {
         // Our splitter's limits passed it, but the content parser refuses it (e.g. more nodes than
         // it allows once message/rfc822 parts are opened): malformed input, not an internal error.

@@ -1,10 +1,76 @@
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { promises as dns } from 'node:dns';
 import type { AddressInfo } from 'node:net';
 import { iso } from '../clock.js';
 import { dataFiles, type Vmtd } from '../context.js';
 import { parseRecipient } from '../mail/addresses.js';
 import { spoolBacklog, spoolSealed } from '../store/spool.js';
 import { SpoolReceiver } from '../store/spool-receiver.js';
+
+/**
+ * smtp-server options that keep the greeting immediate: no reverse DNS lookup of the client before
+ * the 220 (up to 1.5 s with a slow resolver; the MTA in front has looked the client up already,
+ * and vmtd decides nothing by a client's host name).
+ */
+export const greetingOptions = { disableReverseLookup: true } as const;
+
+/** A connection of smtp-server (its class is not exported from the package's main entry). */
+type Connection = SMTPServer['connections'] extends Set<infer C> ? C : never;
+
+/** How smtp-server's connection start schedules its greeting (100 ms later). */
+const PAUSED_GREETING = 'setTimeout(() => this.connectionReady(), 100)';
+
+/** smtp-server's connection start without the pause (see greetAtOnce). */
+function initAtOnce(this: Connection): void {
+  this._setListeners(() => {
+    const { maxClients } = this._server.options;
+    if (maxClients && this._server.connections.size > maxClients) return this.send(421, `${this.name} Too many connected clients, try again in a moment`, false);
+    setImmediate(() => this.connectionReady());
+  });
+}
+
+/**
+ * smtp-server holds every greeting for 100 ms "for detecting early talkers" (a pregreet spam test,
+ * as Postfix's postscreen makes): that pause was the ~100 ms before the 220 on every connection
+ * here (issue 16 took it for the reverse lookup, which comes after it). vmtd takes its mail from
+ * the team's MTA, which makes such tests; the connections of `server` start as smtp-server starts
+ * them (the same listeners, the same client limit, then connectionReady), only without the pause.
+ * A client that talks before the 220 is still refused ("You talk too soon"). smtp-server adds each
+ * new connection to `server.connections` just before starting it: that is where the start is
+ * swapped, per connection, for this server only. When smtp-server's start is not the one this was
+ * written against, nothing is swapped and `unknown` is called once (the greeting test then fails,
+ * rather than the pause come back unseen).
+ */
+export function greetAtOnce(server: SMTPServer, unknown: () => void = () => {}): void {
+  let known: boolean | undefined;
+  const connections = server.connections;
+  const add = connections.add.bind(connections);
+  connections.add = (c: Connection) => {
+    if (known === undefined) {
+      known = String((Object.getPrototypeOf(c) as { init?: unknown }).init).includes(PAUSED_GREETING);
+      if (!known) unknown();
+    }
+    if (known) c.init = initAtOnce;
+    return add(c);
+  };
+}
+
+/**
+ * The client's host name, looked up after the greeting and only logged (debug level): nothing
+ * waits for it. Bounded by `timeoutMs`; a failure is logged as such.
+ */
+export function logClientHostname(log: Vmtd['log'], address: string | undefined, session: string, timeoutMs = 1500): void {
+  if (!address || !log.isLevelEnabled('debug')) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+    timer.unref();
+  });
+  Promise.race([dns.reverse(address), timeout]).then(
+    (names) => log.debug({ session, address, hostname: names[0] ?? null }, 'smtp client host name'),
+    (err: unknown) => log.debug({ session, address, hostname: null, err: (err as Error).message }, 'smtp client host name not found'),
+  ).finally(() => clearTimeout(timer));
+}
 
 /** An SMTP reply as smtp-server expects it: an Error carrying the code. */
 function reply(code: number, message: string): Error {
@@ -38,9 +104,11 @@ export async function startSmtpIntake(ctx: Vmtd, onSpooled: (id: number) => void
     socketTimeout: 120_000,
     closeTimeout: 30_000,
     logger: false,
-    onConnect(_session, callback) {
+    ...greetingOptions,
+    onConnect(session, callback) {
       if (closing) return callback(reply(421, 'vmtd is shutting down, try again later'));
       callback();
+      logClientHostname(ctx.log, session.remoteAddress, session.id);
     },
     onMailFrom(_address, _session, callback) {
       // Backpressure: when processing falls behind, senders' MTAs queue and retry instead of
@@ -90,11 +158,16 @@ export async function startSmtpIntake(ctx: Vmtd, onSpooled: (id: number) => void
       };
     },
   });
-  server.on('error', (err) => ctx.log.error({ err: err.message }, 'smtp server error'));
+  // A failure to bind is the caller's to report (one line naming the address); errors after it are logged.
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(smtp.port, smtp.host, () => resolve());
+    server.listen(smtp.port, smtp.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
+  greetAtOnce(server, () => ctx.log.warn('smtp-server changed how it starts a connection: greetings keep its 100 ms pause'));
+  server.on('error', (err) => ctx.log.error({ err: err.message }, 'smtp server error'));
   const port = (server.server.address() as AddressInfo).port;
   return {
     port,

@@ -68,3 +68,39 @@ export function crc24(data: Uint8Array, crc = CRC24_INIT): number {
 export function crc24Line(crc: number): string {
   return `=${Buffer.from([(crc >>> 16) & 0xff, (crc >>> 8) & 0xff, crc & 0xff]).toString('base64')}`;
 }
+
+/** ZEROS[k][i]: the register after 2^k zero bytes, starting from the register with only bit i set. */
+const ZEROS: Int32Array[] = [];
+
+function zeroBytesMatrix(k: number): Int32Array {
+  for (let j = ZEROS.length; j <= k; j++) {
+    const m = new Int32Array(24);
+    if (j === 0) {
+      const t0 = TABLES[0]!;
+      for (let i = 0; i < 24; i++) m[i] = (((1 << i) << 8) & 0xffffff) ^ t0[(1 << i) >>> 16]!;
+    } else {
+      const prev = ZEROS[j - 1]!;
+      for (let i = 0; i < 24; i++) m[i] = applyMatrix(prev, prev[i]!);
+    }
+    ZEROS.push(m);
+  }
+  return ZEROS[k]!;
+}
+
+function applyMatrix(m: Int32Array, v: number): number {
+  let r = 0;
+  for (let i = 0; v !== 0; i++, v >>>= 1) if (v & 1) r ^= m[i]!;
+  return r;
+}
+
+/**
+ * The CRC-24 register after `a` then `b`, from the register after `a` (any start) and the register
+ * after `b` started from 0 (`crc24(b, 0)`), without reading `b` again: the register update is
+ * linear, so the two combine by carrying `crcA` through `lengthB` zero bytes (in log2 steps, as
+ * zlib's crc32_combine does). Lets the armor of data shared by many copies be computed once.
+ */
+export function crc24Concat(crcA: number, crcB0: number, lengthB: number): number {
+  let c = crcA & 0xffffff;
+  for (let k = 0, n = lengthB; n > 0; k++, n = Math.floor(n / 2)) if (n % 2 === 1) c = applyMatrix(zeroBytesMatrix(k), c);
+  return (c ^ crcB0) & 0xffffff;
+}

@@ -1,6 +1,6 @@
 import { setImmediate } from 'node:timers/promises';
 import * as openpgp from 'openpgp';
-import { crc24, crc24Line } from './crc24.js';
+import { crc24, crc24Concat, crc24Line } from './crc24.js';
 import { gpgCompatible } from './keys.js';
 
 /** Data signed once by the team key, ready to be encrypted to any number of recipients. */
@@ -61,29 +61,58 @@ export async function keyPacketFor(shared: SharedCiphertext, recipient: openpgp.
   return openpgp.encryptSessionKey({ ...shared.sessionKey, encryptionKeys: recipient, date, format: 'binary', config: gpgCompatible });
 }
 
+/** Blocks of whole 48-byte lines (64 base64 characters each), so each block armors on its own. */
+const ARMOR_BLOCK = 48 * 16_384;
+
+/**
+ * The armor of shared encrypted data from an offset on, per data buffer (the outbox reads a relay's
+ * payload once for all its copies) and per offset and line end: made once, shared by every copy
+ * whose key packet leaves the same offset (all keys of one kind). With it the CRC-24 of that part,
+ * started from 0, which crc24Concat joins to each copy's own.
+ */
+const sharedArmor = new WeakMap<Uint8Array, Map<string, Promise<{ pieces: Buffer[]; crc0: number; length: number }>>>();
+
+function armoredFrom(data: Uint8Array, from: number, eol: string): Promise<{ pieces: Buffer[]; crc0: number; length: number }> {
+  let byData = sharedArmor.get(data);
+  if (!byData) sharedArmor.set(data, (byData = new Map()));
+  const key = `${from}:${eol}`;
+  let made = byData.get(key);
+  if (!made) {
+    made = (async () => {
+      const pieces: Buffer[] = [];
+      let crc0 = 0;
+      for (let at = from; at < data.length; at += ARMOR_BLOCK) {
+        await setImmediate();
+        const bytes = data.subarray(at, at + ARMOR_BLOCK);
+        crc0 = crc24(bytes, crc0);
+        pieces.push(armorLines(bytes, eol));
+      }
+      return { pieces, crc0, length: Math.max(0, data.length - from) };
+    })();
+    byData.set(key, made);
+    made.catch(() => byData.delete(key));
+  }
+  return made;
+}
+
 /**
  * A recipient's armored message (lines end with `eol`): their key packet, then the shared encrypted
  * data, as pieces of about 1 MiB. Armoring yields to the event loop between pieces, so a copy of a
- * 25 MB report never stalls other connections, and no piece is a copy of the whole message. The
- * CRC-24 is computed along, block by block; the next-to-last piece is its line (see crc24.ts for
- * why it is always written), and the last piece is exactly the END line and `eol` (materialize
- * relies on that).
+ * 25 MB report never stalls other connections, and no piece is a copy of the whole message. Only
+ * the key packet and the few data bytes that complete its last line are this copy's own: the rest
+ * is armored once per payload and shared by all copies (armoredFrom), its CRC-24 joined to this
+ * copy's by crc24Concat. The next-to-last piece is the checksum line (see crc24.ts for why it is
+ * always written), and the last piece is exactly the END line and `eol` (materialize relies on that).
  */
 export async function armorCopy(keyPacket: Uint8Array, encryptedData: Uint8Array, eol = '\n'): Promise<Buffer[]> {
   const pieces: Buffer[] = [Buffer.from(`-----BEGIN PGP MESSAGE-----${eol}${eol}`)];
-  // Blocks of whole 48-byte lines (64 base64 characters each), so each block armors on its own.
-  const block = 48 * 16_384;
-  const firstLength = Math.max(block, Math.ceil(keyPacket.length / 48) * 48) - keyPacket.length;
-  const first = encryptedData.subarray(0, firstLength);
-  let crc = crc24(first, crc24(keyPacket));
+  const head = Math.min(encryptedData.length, (48 - (keyPacket.length % 48)) % 48);
+  const first = encryptedData.subarray(0, head);
+  const own = crc24(first, crc24(keyPacket));
   pieces.push(armorLines(Buffer.concat([keyPacket, first]), eol));
-  for (let at = firstLength; at < encryptedData.length; at += block) {
-    await setImmediate();
-    const bytes = encryptedData.subarray(at, at + block);
-    crc = crc24(bytes, crc);
-    pieces.push(armorLines(bytes, eol));
-  }
-  pieces.push(Buffer.from(`${crc24Line(crc)}${eol}`));
+  const rest = await armoredFrom(encryptedData, head, eol);
+  pieces.push(...rest.pieces);
+  pieces.push(Buffer.from(`${crc24Line(crc24Concat(own, rest.crc0, rest.length))}${eol}`));
   pieces.push(Buffer.from(`-----END PGP MESSAGE-----${eol}`));
   return pieces;
 }
@@ -104,10 +133,14 @@ function armorLines(bytes: Uint8Array, eol: string): Buffer {
   const nl = Buffer.from(eol);
   const lines = Math.ceil(b64.length / 64);
   const out = Buffer.allocUnsafe(b64.length + lines * nl.length);
+  // A plain byte loop: about 7 times faster here than a Buffer.copy call per 64-byte line (each
+  // relayed copy of a 1 MB report is armored at delivery, once per member).
+  const length = b64.length;
   let o = 0;
-  for (let i = 0; i < b64.length; i += 64) {
-    o += b64.copy(out, o, i, Math.min(i + 64, b64.length));
-    o += nl.copy(out, o);
+  for (let i = 0; i < length; ) {
+    const end = Math.min(i + 64, length);
+    while (i < end) out[o++] = b64[i++]!;
+    for (let k = 0; k < nl.length; k++) out[o++] = nl[k]!;
   }
   return out;
 }

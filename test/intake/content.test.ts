@@ -25,3 +25,62 @@ t.test('text and a small attachment are read; a large one is listed, truncated',
   t.ok(poc?.truncated, 'the large one is marked truncated');
   t.equal(poc?.content.length, 0, 'and its content is not kept');
 });
+
+// Given the message as a Buffer (as the pipeline does), a part certainly over the limit is left
+// out before parsing: the outcome must be the same as parsing it whole, part for part and in order.
+const part = (head: string, body: Buffer | string): Buffer => Buffer.concat([Buffer.from(`${head}\r\n\r\n`), Buffer.from(body)]);
+const multipart = (boundary: string, parts: Buffer[]): Buffer =>
+  Buffer.concat([Buffer.from(`Content-Type: multipart/mixed; boundary="${boundary}"\r\n\r\n`), ...parts.flatMap((p) => [Buffer.from(`--${boundary}\r\n`), p, Buffer.from('\r\n')]), Buffer.from(`--${boundary}--\r\n`)]);
+const b64 = (b: Buffer): string => b.toString('base64').replace(/.{76}/g, '$&\r\n');
+
+t.test('from a Buffer: the same text and attachments as a whole parse, large bodies left out', async (t) => {
+  const small = randomBytes(2000);
+  const big = randomBytes(ATTACHMENT_LIMIT + 100);
+  const edge = randomBytes(ATTACHMENT_LIMIT); // exactly at the limit: read whole
+  const message = multipart('o', [
+    part('Content-Type: text/plain; charset=utf-8', 'Project: libfoo\r\nthe text'),
+    part('Content-Type: application/octet-stream; name="poc.bin"\r\nContent-Disposition: attachment; filename="poc.bin"\r\nContent-Transfer-Encoding: base64', b64(big)),
+    multipart('i', [
+      part('Content-Type: text/x-diff; name="fix.patch"\r\nContent-Disposition: attachment; filename="fix.patch"\r\nContent-Transfer-Encoding: base64', b64(small)),
+      part('Content-Type: application/x-pcap; name="raw.pcap"\r\nContent-Disposition: attachment; filename="raw.pcap"\r\nContent-Transfer-Encoding: binary', big),
+      part('Content-Type: application/octet-stream; name="edge.bin"\r\nContent-Disposition: attachment; filename="edge.bin"\r\nContent-Transfer-Encoding: base64', b64(edge)),
+    ]),
+    part('Content-Type: application/octet-stream; name="qp.bin"\r\nContent-Disposition: attachment; filename="qp.bin"\r\nContent-Transfer-Encoding: quoted-printable', 'a'.repeat(ATTACHMENT_LIMIT + 10)),
+  ]);
+  const whole = await readContent(Readable.from([message]));
+  const fast = await readContent(message);
+  t.equal(fast.text, whole.text);
+  t.same(
+    fast.attachments.map((a) => ({ ...a, content: a.content.toString('base64') })),
+    whole.attachments.map((a) => ({ ...a, content: a.content.toString('base64') })),
+    'attachments alike, in order, truncated alike',
+  );
+  t.same(
+    fast.attachments.map((a) => [a.filename, a.truncated]),
+    [
+      ['poc.bin', true],
+      ['fix.patch', false],
+      ['raw.pcap', true],
+      ['edge.bin', false],
+      ['qp.bin', true],
+    ],
+  );
+  t.ok(fast.attachments.find((a) => a.filename === 'edge.bin')!.content.equals(edge), 'an attachment at the limit is read whole');
+});
+
+t.test('from a Buffer: a part claiming the marker header is not taken for one left out', async (t) => {
+  const data = randomBytes(100);
+  const message = multipart('o', [
+    part('Content-Type: text/plain', 'text'),
+    part('X-Vmtd-Not-Read: 00\r\nContent-Type: application/octet-stream; name="k.bin"\r\nContent-Disposition: attachment; filename="k.bin"\r\nContent-Transfer-Encoding: base64', b64(data)),
+  ]);
+  const c = await readContent(message);
+  t.same(c.attachments.map((a) => [a.filename, a.truncated, a.content.equals(data)]), [['k.bin', false, true]]);
+});
+
+t.test('from a Buffer: a whole message that is one large binary part', async (t) => {
+  const big = randomBytes(ATTACHMENT_LIMIT * 2);
+  const message = part('Content-Type: application/octet-stream; name="core"\r\nContent-Disposition: attachment; filename="core"\r\nContent-Transfer-Encoding: base64', b64(big));
+  const c = await readContent(message);
+  t.same(c.attachments.map((a) => [a.filename, a.truncated, a.content.length]), [['core', true, 0]]);
+});
