@@ -12,6 +12,7 @@ import { OutboxWorker } from './outbound/worker.js';
 import { startScheduler, type Scheduler } from './jobs/cron.js';
 import { startMetrics } from './metrics.js';
 import { startImapIntake } from './intake/imap.js';
+import { siteOptions, writeTeamSite } from './advisories/site.js';
 
 /** The configured transport. */
 export function transportFor(config: Config): Transport {
@@ -138,6 +139,11 @@ export async function startDaemon(config: Config, clock: Clock, log: Logger): Pr
   };
   const orphans = removeOrphanBlobFiles(engine.ctx.db, dataFiles(config.instance.dataDir));
   if (orphans.length > 0) log.warn({ files: orphans.length }, 'removed files a crash left unfinished (never acknowledged or never committed)');
+  // security.txt (signed, Expires a year ahead), team.asc and the WKD copy of the team key; a
+  // public directory that cannot be written is worth a warning, not a refusal to take mail.
+  await writeTeamSite(config.instance.publicDir, siteOptions(config.instance, engine.ctx.team, clock(), config.policy.maxEmbargoDays)).catch((err: unknown) => {
+    log.warn({ publicDir: config.instance.publicDir, err: (err as Error).message }, 'cannot write security.txt and the team key into the public directory');
+  });
   const imap = startImapIntake(engine.ctx, () => engine.pipeline.kick());
   // The outbox retries deferred mail; the spool poll picks up what `vmtd ingest` or IMAP spooled,
   // and rows a failed attempt left pending.

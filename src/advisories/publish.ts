@@ -1,16 +1,22 @@
 /**
- * Publication into the public directory: the advisory page, the OSV and CVE records, and the
- * index and Atom feed rebuilt from a small manifest of everything published so far.
+ * Publication into the public directory: the advisory page, the OSV, CVE and CSAF records, the
+ * index and Atom feed rebuilt from a small manifest of everything published so far, the CSAF
+ * provider directory under `.well-known/csaf/`, and (given the team key) the team's well-known
+ * files (security.txt, WKD).
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import * as openpgp from 'openpgp';
+import { armorBlock } from '../pgp/encode.js';
+import { csafBaseUrl, csafDistributionPath, CSAF_TLP_DIR, providerMetadata, toCsaf, type CsafOptions } from './csaf.js';
 import { toCveRecords } from './cve.js';
 import { toOsv } from './osv.js';
 import { indexEntry, renderFeed, renderIndex, renderPage, type IndexEntry } from './render-html.js';
 import { defaultTemplatesDir } from './templates.js';
 import type { Advisory } from './types.js';
-import type { RenderOptions } from './view.js';
+import { writeTeamSite, type SiteOptions } from './site.js';
 
 /** The manifest file in publicDir; the index and feed are rebuilt from it on every publication. */
 export const MANIFEST_FILE = 'advisories.json';
@@ -53,14 +59,33 @@ export async function readManifest(publicDir: string): Promise<IndexEntry[]> {
   return parsed.advisories as IndexEntry[];
 }
 
+export interface PublishOptions extends CsafOptions {
+  /** the team's site: enables security.txt, WKD, provider-metadata.json and signed CSAF files */
+  site?: SiteOptions;
+}
+
+/** The CSAF provider's folder in publicDir (§7.1.20: provider-metadata.json; §7.1.11: TLP/year folders). */
+export const CSAF_DIR = '.well-known/csaf';
+
+/** A detached, armored signature of `data` by the team key (CSAF requirement 19: `FILE.asc`). */
+async function detachedSignature(data: string, key: openpgp.PrivateKey, date: Date): Promise<string> {
+  const message = await openpgp.createMessage({ binary: Buffer.from(data, 'utf8') });
+  const sig = await openpgp.sign({ message, signingKeys: key, detached: true, format: 'binary', date, config: { v6Keys: false, aeadProtect: false } });
+  return armorBlock('SIGNATURE', sig);
+}
+
 /**
  * Publishes one advisory into `publicDir` (created if missing): `ID.html`, `ID.osv.json`, one
- * `CVE-….json` per CVE, then `index.html`, `feed.xml`, `style.css` and the manifest, rebuilt from
- * every advisory published there (re-publishing an ID replaces its entry, e.g. for errata).
- * The directory is made 0755 and every file 0644, whatever the umask.
+ * `CVE-….json` per CVE, `ID.csaf.json`, then `index.html`, `feed.xml`, `style.css` and the
+ * manifest, rebuilt from every advisory published there (re-publishing an ID replaces its entry,
+ * e.g. for errata). The CSAF document is also written in the provider layout,
+ * `.well-known/csaf/white/YEAR/id.json` with `.sha256`/`.sha512` (and `.asc` given the team key),
+ * and `white/index.txt`, `white/changes.csv` are rebuilt; with a known site URL (`siteUrl` or
+ * `site`) `.well-known/csaf/provider-metadata.json` too. With `site`, the team's well-known files
+ * are rewritten (site.ts). Directories are made 0755 and every file 0644, whatever the umask.
  * Returns the absolute paths written. Publications into one directory must not run concurrently.
  */
-export async function publishAdvisory(adv: Advisory, publicDir: string, opts: RenderOptions = {}): Promise<string[]> {
+export async function publishAdvisory(adv: Advisory, publicDir: string, opts: PublishOptions = {}): Promise<string[]> {
   // The IDs become file names: refuse anything that parseAdvisory would not have accepted.
   if (!SAFE_NAME.test(adv.id)) throw new Error(`advisory id ${JSON.stringify(adv.id)} is not a safe file name`);
   for (const v of adv.vulnerabilities) {
@@ -81,6 +106,22 @@ export async function publishAdvisory(adv: Advisory, publicDir: string, opts: Re
   for (const { cveId, record } of toCveRecords(adv, opts)) {
     await put(`${cveId}.json`, `${JSON.stringify(record, null, 2)}\n`);
   }
+  const { site } = opts;
+  const siteUrl = opts.siteUrl ?? site?.baseUrl;
+  const publisher = opts.publisher ?? site?.publisher;
+  const csaf = `${JSON.stringify(toCsaf(adv, { ...opts, ...(siteUrl ? { siteUrl } : {}), ...(publisher ? { publisher } : {}) }), null, 2)}\n`;
+  await put(`${adv.id}.csaf.json`, csaf);
+  const tlpDir = `${CSAF_DIR}/${CSAF_TLP_DIR}`;
+  const docPath = `${tlpDir}/${csafDistributionPath(adv).slice(CSAF_TLP_DIR.length + 1)}`;
+  for (const d of ['.well-known', CSAF_DIR, tlpDir, dirname(docPath)]) {
+    await mkdir(join(dir, d), { recursive: true, mode: PUBLIC_DIR_MODE });
+    await chmod(join(dir, d), PUBLIC_DIR_MODE);
+  }
+  const name = docPath.slice(docPath.lastIndexOf('/') + 1);
+  await put(docPath, csaf);
+  await put(`${docPath}.sha256`, `${createHash('sha256').update(csaf).digest('hex')}  ${name}\n`);
+  await put(`${docPath}.sha512`, `${createHash('sha512').update(csaf).digest('hex')}  ${name}\n`);
+  if (site) await put(`${docPath}.asc`, await detachedSignature(csaf, site.team.privateKey, site.now));
 
   const entries = (await readManifest(dir)).filter((e) => e.id !== adv.id);
   entries.push(indexEntry(adv));
@@ -91,5 +132,21 @@ export async function publishAdvisory(adv: Advisory, publicDir: string, opts: Re
   const css = await readFile(customCss && existsSync(customCss) ? customCss : join(defaultTemplatesDir(), 'style.css'));
   await put('style.css', css);
   await put(MANIFEST_FILE, `${JSON.stringify({ format: MANIFEST_FORMAT, advisories: entries }, null, 2)}\n`);
+
+  // The provider's listings (§7.1.13, §7.1.14): the documents present, newest change first.
+  const docs = entries
+    .map((e) => ({ path: csafDistributionPath(e).slice(CSAF_TLP_DIR.length + 1), modified: `${e.modified}T00:00:00.000Z` }))
+    .filter((d) => existsSync(join(dir, tlpDir, d.path)))
+    .sort((a, b) => (a.modified < b.modified ? 1 : a.modified > b.modified ? -1 : a.path < b.path ? -1 : 1));
+  await put(`${tlpDir}/index.txt`, docs.map((d) => `${d.path}\n`).join(''));
+  await put(`${tlpDir}/changes.csv`, docs.map((d) => `"${d.path}","${d.modified}"\n`).join(''));
+  const base = csafBaseUrl(siteUrl);
+  if (base && publisher) {
+    const lastUpdated = docs[0]?.modified ?? `${adv.date}T00:00:00.000Z`;
+    const openpgpKey = site ? { fingerprint: site.team.fingerprint, url: new URL('team.asc', site.baseUrl).href } : undefined;
+    const meta = providerMetadata({ csafBaseUrl: base, publisher, lastUpdated, ...(openpgpKey ? { openpgpKey } : {}) });
+    await put(`${CSAF_DIR}/provider-metadata.json`, `${JSON.stringify(meta, null, 2)}\n`);
+  }
+  if (site) written.push(...(await writeTeamSite(dir, site)));
   return written;
 }

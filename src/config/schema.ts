@@ -26,6 +26,7 @@ export const configSchema = {
         caseIdPrefix: { type: 'string', pattern: '^[A-Z][A-Z0-9]{0,15}$', default: 'SEC' },
         dataDir: { type: 'string', default: '../data' },
         publicDir: { type: 'string', default: '../data/public' },
+        publicUrl: { type: 'string', pattern: '^https?://[^\\s/]+(/[^\\s]*)?$' },
       },
     },
     smtp: {

@@ -42,6 +42,8 @@ export interface Config {
     caseIdPrefix: string;
     dataDir: string;
     publicDir: string;
+    /** URL at which publicDir is served (security.txt, CSAF, WKD links); default https://DOMAIN/ */
+    publicUrl?: string;
   };
   /** maxBacklog: unprocessed spooled messages beyond which new mail gets 451 (the sender's MTA retries later). */
   smtp: { host: string; port: number; maxMessageBytes: number; maxClients: number; maxBacklog: number };

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { iso } from '../clock.js';
 import type { Vmtd } from '../context.js';
 import { renderTemplateFile } from '../advisories/templates.js';
-import { advisorySubject, publishAdvisory, renderAdvisory } from '../advisories/index.js';
+import { advisorySubject, publishAdvisory, renderAdvisory, siteOptions } from '../advisories/index.js';
 import { packageRoot } from '../config/load.js';
 import { caseAddress } from '../mail/addresses.js';
 import { describeKey } from '../pgp/keys.js';
@@ -177,7 +177,8 @@ async function publication(ctx: Vmtd, caseId: string, stored: StoredAdvisory, co
       markPublished(ctx.db, caseId, stored.revision, at);
     },
     after: async () => {
-      await publishAdvisory(advisory, ctx.config.instance.publicDir, timeline ? { timeline } : {});
+      const site = siteOptions(ctx.config.instance, ctx.team, ctx.clock(), ctx.config.policy.maxEmbargoDays);
+      await publishAdvisory(advisory, ctx.config.instance.publicDir, { ...(timeline ? { timeline } : {}), site });
     },
     event: { caseId, kind: 'published', detail: { advisory: advisory.id, revision: stored.revision, lists: ctx.config.publicLists.length } },
     notice: { caseId, kind: 'publish' },

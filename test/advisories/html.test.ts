@@ -88,7 +88,10 @@ t.test('publishAdvisory writes the site and rebuilds index and feed from the man
   const dir = tmp(t);
   const first = await publishAdvisory(load(fixture('minimal.yaml')), dir);
   t.same(first.map((p) => p.slice(dir.length + 1)).sort(), [
-    'CVE-2026-10001.json', 'CVE-2026-10002.json', MANIFEST_FILE, 'SEC-2026-0007.html', 'SEC-2026-0007.osv.json', 'feed.xml', 'index.html', 'style.css',
+    'CVE-2026-10001.json', 'CVE-2026-10002.json', MANIFEST_FILE, 'SEC-2026-0007.html', 'SEC-2026-0007.osv.json', 'SEC-2026-0007.csaf.json', 'feed.xml', 'index.html', 'style.css',
+    // CSAF provider layout; no provider-metadata.json without a site URL, no .asc without the team key
+    '.well-known/csaf/white/2026/sec-2026-0007.json', '.well-known/csaf/white/2026/sec-2026-0007.json.sha256',
+    '.well-known/csaf/white/2026/sec-2026-0007.json.sha512', '.well-known/csaf/white/index.txt', '.well-known/csaf/white/changes.csv',
   ].sort());
   for (const p of first) t.ok(existsSync(p), p);
   const second = await publishAdvisory(load(exampleYaml), dir);

@@ -75,7 +75,10 @@ function readPublic(t: Test, v: TestVmtd, d: Delivered): string {
 }
 
 const view = (v: TestVmtd, id: string) => caseView(v.daemon.ctx.db, v.daemon.ctx.sealer, id)!;
-const publicFiles = (v: TestVmtd): string[] => (existsSync(v.config.instance.publicDir) ? readdirSync(v.config.instance.publicDir).sort() : []);
+// The team's own files (security.txt and the CSAF directory under .well-known, the key, the policy) are
+// written at daemon start, before any publication: only the advisories' files count here.
+const teamFiles = new Set(['.well-known', 'team.asc', 'policy.txt']);
+const publicFiles = (v: TestVmtd): string[] => (existsSync(v.config.instance.publicDir) ? readdirSync(v.config.instance.publicDir).filter((f) => !teamFiles.has(f)).sort() : []);
 
 t.test('X-ADVISORY and X-APPROVE in one message: stored approved, noticed, published on the day, 0755/0644, credits merged', async (t) => {
   // The daemon runs under systemd's UMask=0077; an old publicDir is 0700 with a 0600 file in it.
