@@ -11,7 +11,7 @@ import type { Advisory } from './types.js';
 
 export { parseAdvisory, type AdvisoryError, type AdvisoryResult } from './load.js';
 export { publishAdvisory, readManifest, MANIFEST_FILE, CSAF_DIR, type PublishOptions } from './publish.js';
-export { writeTeamSite, siteOptions, publicBaseUrl, securityTxtFields, wkdHash, zbase32, EXPIRES_DAYS, type SiteOptions } from './site.js';
+export { writeTeamSite, siteOptions, teamPublisher, publicBaseUrl, securityTxtFields, wkdHash, zbase32, EXPIRES_DAYS, type SiteOptions } from './site.js';
 export { toOsv, osvId, OSV_SCHEMA_VERSION } from './osv.js';
 export { toCveRecords, PLACEHOLDER_ASSIGNER_ORG_ID } from './cve.js';
 export { toCsaf, providerMetadata, csafFileName, csafDistributionPath, csafBaseUrl, CSAF_VERSION, type CsafOptions, type CsafPublisher } from './csaf.js';

@@ -41,6 +41,12 @@ export function publicBaseUrl(instance: Pick<Config['instance'], 'domain'> & { p
   return u.endsWith('/') ? u : `${u}/`;
 }
 
+/** The team as CSAF publisher: its name, the origin of its public URL, its intake address. */
+export function teamPublisher(instance: Config['instance']): CsafPublisher {
+  const contact = `${instance.intake}@${instance.domain}`;
+  return { name: instance.name, namespace: new URL(publicBaseUrl(instance)).origin, category: 'coordinator', contactDetails: contact };
+}
+
 /** The site options of a running instance. */
 export function siteOptions(
   instance: Config['instance'],
@@ -52,7 +58,7 @@ export function siteOptions(
   return {
     baseUrl,
     contact: `${instance.intake}@${instance.domain}`,
-    publisher: { name: instance.name, namespace: new URL(baseUrl).origin, category: 'coordinator', contactDetails: `${instance.intake}@${instance.domain}` },
+    publisher: teamPublisher(instance),
     team,
     now,
     ...(maxEmbargoDays !== undefined ? { maxEmbargoDays } : {}),

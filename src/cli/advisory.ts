@@ -1,11 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { parseAdvisory, renderAdvisory, type AdvisoryFormat } from '../advisories/index.js';
+import { parseAdvisory, publicBaseUrl, renderAdvisory, teamPublisher, type AdvisoryFormat, type CsafOptions } from '../advisories/index.js';
+import { loadConfig } from '../config/load.js';
 import { CliError, EX } from './exit.js';
 import type { CliEnv } from './env.js';
 
 const formats: AdvisoryFormat[] = ['rst', 'html', 'osv', 'cve', 'csaf'];
 
-/** `vmtd advisory render FILE --format rst|html|osv|cve|csaf`: validates, then renders to stdout. Works offline, without a config. */
+/**
+ * `vmtd advisory render FILE --format rst|html|osv|cve|csaf`: validates, then renders to stdout.
+ * Works offline, without a config; given `--config`, the CSAF document names the team as its
+ * publisher and carries its URLs, as the published one does.
+ */
 export async function advisoryCommand(env: CliEnv): Promise<number> {
   const [sub, file] = env.args;
   const format = (env.values.format as string | undefined) ?? 'rst';
@@ -21,6 +26,11 @@ export async function advisoryCommand(env: CliEnv): Promise<number> {
   if (!r.ok) {
     throw new CliError(`${file} is not a valid advisory:\n${r.errors.map((e) => `  ${file}:${e.line ?? '?'}: ${e.path}: ${e.message}`).join('\n')}`, EX.DATAERR);
   }
-  env.out(renderAdvisory(r.advisory, format as AdvisoryFormat));
+  let opts: CsafOptions = {};
+  if (format === 'csaf' && typeof env.values.config === 'string') {
+    const { instance } = loadConfig(env.values.config);
+    opts = { siteUrl: publicBaseUrl(instance), publisher: teamPublisher(instance) };
+  }
+  env.out(renderAdvisory(r.advisory, format as AdvisoryFormat, opts));
   return EX.OK;
 }

@@ -136,3 +136,21 @@ t.test('provider-metadata.json', async (t) => {
   t.equal(pm.metadata_version, '2.0');
   t.same(pm.public_openpgp_keys, [{ fingerprint: 'ABCDEF0123456789ABCDEF0123456789ABCDEF01', url: 'https://security.example.org/team.asc' }]);
 });
+
+t.test('vmtd advisory render FILE --format csaf (with and without --config)', async (t) => {
+  const { advisoryCommand } = await import('../../src/cli/advisory.js');
+  const { repoRoot } = await import('../fixtures/advisories/support.js');
+  const render = async (values: Record<string, string>): Promise<Json> => {
+    let out = '';
+    const env = { config: undefined as never, clock: () => new Date(), args: ['render', `${repoRoot}/templates/advisory/example.yaml`], values, out: (s: string) => void (out += s) };
+    t.equal(await advisoryCommand(env), 0);
+    return JSON.parse(out) as Json;
+  };
+  const plain = await render({ format: 'csaf' });
+  t.equal(plain.document.category, 'csaf_security_advisory');
+  t.equal(plain.document.publisher.namespace, 'https://example.invalid', 'without a config: a namespace that is no one’s');
+  const configured = await render({ format: 'csaf', config: `${repoRoot}/config/vmtd.example.yaml` });
+  t.same(configured.document.publisher, { category: 'coordinator', name: 'Example Security Team', namespace: 'https://example.org', contact_details: 'security@example.org' });
+  t.equal(configured.document.references[0].url, 'https://example.org/.well-known/csaf/white/2026/ossa-2026-001.json');
+  await t.rejects(render({ format: 'csav' }), /--format must be one of rst, html, osv, cve, csaf/);
+});
