@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import type * as openpgp from 'openpgp';
 import type { Config } from '../config/types.js';
 import { clearsign } from '../pgp/encode.js';
-import type { CsafPublisher } from './csaf.js';
+import { csafBaseUrl, providerMetadata, type CsafPublisher } from './csaf.js';
 
 /** Same modes as the advisory site: readable by the web server whatever the umask. */
 const DIR_MODE = 0o755;
@@ -106,6 +106,7 @@ export function securityTxtFields(o: Pick<SiteOptions, 'baseUrl' | 'contact' | '
     `Policy: ${url('policy.txt')}`,
     'Preferred-Languages: en',
     `Canonical: ${url('.well-known/security.txt')}`,
+    `CSAF: ${url('.well-known/csaf/provider-metadata.json')}`,
     '',
   ].join('\n');
 }
@@ -139,7 +140,8 @@ async function dir(path: string): Promise<void> {
 
 /**
  * Writes `team.asc`, `.well-known/openpgpkey/hu/HASH` (binary key) and `.well-known/openpgpkey/policy`
- * (empty), `policy.txt` (only when absent: the team's own text is kept) and
+ * (empty), `policy.txt` and `.well-known/csaf/provider-metadata.json` (each only when absent: the
+ * team's own policy is kept, publication keeps the metadata's date current) and
  * `.well-known/security.txt`, clear-signed by the team key. Directories 0755, files 0644.
  * Returns the absolute paths written.
  */
@@ -158,6 +160,14 @@ export async function writeTeamSite(publicDir: string, o: SiteOptions): Promise<
   await put(`.well-known/openpgpkey/hu/${wkdHash(local)}`, o.team.publicKey.write());
   await put('.well-known/openpgpkey/policy', '');
   if (!existsSync(join(root, 'policy.txt'))) await put('policy.txt', defaultPolicy(o));
+  // security.txt names it (CSAF §7.1.8); publication rewrites it with the newest document's date.
+  const csafBase = csafBaseUrl(o.baseUrl)!;
+  if (!existsSync(join(root, '.well-known/csaf/provider-metadata.json'))) {
+    await dir(join(root, '.well-known/csaf'));
+    const openpgpKey = { fingerprint: o.team.fingerprint, url: new URL('team.asc', o.baseUrl).href };
+    const meta = providerMetadata({ csafBaseUrl: csafBase, publisher: o.publisher, lastUpdated: o.now.toISOString(), openpgpKey });
+    await put('.well-known/csaf/provider-metadata.json', `${JSON.stringify(meta, null, 2)}\n`);
+  }
   await put('.well-known/security.txt', await clearsign(securityTxtFields(o), o.team.privateKey, o.now));
   return written;
 }

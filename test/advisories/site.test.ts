@@ -76,6 +76,7 @@ t.test('security.txt fields (RFC 9116)', async (t) => {
   t.match(text, /^Policy: https:\/\/example\.org\/policy\.txt$/m);
   t.match(text, /^Preferred-Languages: en$/m);
   t.match(text, /^Canonical: https:\/\/example\.org\/\.well-known\/security\.txt$/m);
+  t.match(text, /^CSAF: https:\/\/example\.org\/\.well-known\/csaf\/provider-metadata\.json$/m, 'CSAF §7.1.8');
   t.equal(text.match(/^Expires:/gm)?.length, 1, 'Expires exactly once (§2.5.5)');
   t.equal(publicBaseUrl({ domain: 'example.org' }), 'https://example.org/');
   t.equal(publicBaseUrl({ domain: 'example.org', publicUrl: 'https://security.example.org/site' }), 'https://security.example.org/site/');
@@ -92,9 +93,10 @@ t.test('writeTeamSite: signed security.txt that gpg verifies, team.asc, WKD, mod
     process.umask(old);
   }
   const hash = wkdHash('security');
-  t.same(written.map((p) => p.slice(dir.length + 1)).sort(), ['.well-known/openpgpkey/hu/' + hash, '.well-known/openpgpkey/policy', '.well-known/security.txt', 'policy.txt', 'team.asc'].sort());
+  t.same(written.map((p) => p.slice(dir.length + 1)).sort(), ['.well-known/openpgpkey/hu/' + hash, '.well-known/openpgpkey/policy', '.well-known/security.txt', '.well-known/csaf/provider-metadata.json', 'policy.txt', 'team.asc'].sort());
   for (const p of written) t.equal(mode(p), 0o644, `${p} is 0644 under umask 077`);
-  for (const d of ['', '.well-known', '.well-known/openpgpkey', '.well-known/openpgpkey/hu']) t.equal(mode(join(dir, d)), 0o755, `${d || '.'} is 0755`);
+  t.equal(JSON.parse(readFileSync(join(dir, '.well-known/csaf/provider-metadata.json'), 'utf8')).last_updated, now.toISOString(), 'provider metadata before any publication');
+  for (const d of ['', '.well-known', '.well-known/openpgpkey', '.well-known/openpgpkey/hu', '.well-known/csaf']) t.equal(mode(join(dir, d)), 0o755, `${d || '.'} is 0755`);
   t.equal(readFileSync(join(dir, '.well-known/openpgpkey/policy'), 'utf8'), '', 'an empty policy file');
 
   const txt = readFileSync(join(dir, '.well-known/security.txt'), 'utf8');
@@ -123,6 +125,7 @@ t.test('writeTeamSite: signed security.txt that gpg verifies, team.asc, WKD, mod
   const later = new Date(now.getTime() + 86_400_000);
   const again = await writeTeamSite(dir, { ...siteOptions(instance, key, later), maxEmbargoDays: 90 });
   t.notOk(again.some((p) => p.endsWith('policy.txt')), 'policy.txt is not overwritten');
+  t.notOk(again.some((p) => p.endsWith('provider-metadata.json')), 'nor the provider metadata');
   t.match(readFileSync(join(dir, '.well-known/security.txt'), 'utf8'), /^Expires: 2027-12-02T10:00:00Z$/m);
 });
 
