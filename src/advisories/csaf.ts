@@ -4,6 +4,7 @@
  * Decisions: docs/advisory-format.md, "CSAF".
  */
 import { cvssJson, parseCvss } from './cvss.js';
+import { cweName } from './cwe.js';
 import type { Advisory, AffectedProduct, VersionClause } from './types.js';
 import { creditLabel, cveUrl, modifiedDate, pageFile, paragraphs, type RenderOptions } from './view.js';
 
@@ -224,7 +225,7 @@ export function toCsaf(adv: Advisory, opts: CsafOptions = {}): Record<string, un
     const acks = acknowledgments(v?.cveId);
     if (acks.length > 0) out.acknowledgments = acks;
     if (v) out.cve = v.cveId;
-    if (v?.cwe) out.cwe = { id: v.cwe, name: v.cwe };
+    if (v?.cwe) out.cwe = { id: v.cwe, name: cweName(v.cwe) };
     out.notes = [{ category: 'description', title: 'Vulnerability description', text: v?.note ? `${adv.description.trim()}\n\n${v.note.trim()}` : adv.description.trim() }];
     const st = status();
     if (Object.keys(st).length > 0) out.product_status = st;

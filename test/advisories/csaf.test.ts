@@ -101,7 +101,7 @@ t.test('CSAF content of the example', async (t) => {
 
   const [v] = doc.vulnerabilities;
   t.equal(v.cve, 'CVE-2026-2088');
-  t.same(v.cwe, { id: 'CWE-284', name: 'CWE-284' });
+  t.same(v.cwe, { id: 'CWE-284', name: 'Improper Access Control' }, 'the official CWE name (mandatory test 6.1.11)');
   t.equal(v.product_status.known_affected.length, 6);
   t.equal(v.product_status.fixed.length, 4, 'Cinder 20.2.1, 21.2.1; Nova 25.1.2, 26.1.2');
   t.equal(v.scores[0].cvss_v3.baseScore, 8.1);
