@@ -2,6 +2,7 @@ import { openVmtd } from '../context.js';
 import { caseList, caseView, type CaseView } from '../store/case-view.js';
 import { createLogger } from '../log.js';
 import { quarantined } from '../store/spool.js';
+import { eventsOf } from '../store/events.js';
 import { CliError, EX } from './exit.js';
 import type { CliEnv } from './env.js';
 
@@ -25,7 +26,14 @@ function human(c: CaseView): string {
   return lines.join('\n') + '\n';
 }
 
-/** `vmtd case list [--json]` and `vmtd case show ID [--json]`. */
+export const caseHelp = `usage: vmtd case <subcommand> [--config FILE]
+
+  list [--json]        every case: id, state, embargo, members, title (then quarantined mail)
+  show ID [--json]     one case: state, class, embargo, CVEs, projects, members, messages
+  events ID [--json]   the case's history, oldest first (append-only): time, actor, kind, detail
+`;
+
+/** `vmtd case list [--json]`, `vmtd case show ID [--json]` and `vmtd case events ID [--json]`. */
 export async function caseCommand(env: CliEnv): Promise<number> {
   const [sub, id] = env.args;
   const ctx = await openVmtd(env.config, env.clock, createLogger('warn'));
@@ -47,7 +55,15 @@ export async function caseCommand(env: CliEnv): Promise<number> {
       env.out(env.values.json ? JSON.stringify(c, null, 2) + '\n' : human(c));
       return EX.OK;
     }
-    throw new CliError('usage: vmtd case list [--json] | vmtd case show ID [--json]', EX.USAGE);
+    if (sub === 'events' && id) {
+      const c = caseView(ctx.db, ctx.sealer, id.toUpperCase());
+      if (!c) throw new CliError(`no case ${id}`, EX.NOINPUT);
+      const events = eventsOf(ctx.db, c.id);
+      if (env.values.json) env.out(JSON.stringify(events, null, 2) + '\n');
+      else env.out(events.length === 0 ? `no events for ${c.id}\n` : events.map((e) => `${e.at}  ${e.actor}  ${e.kind}${Object.keys(e.detail).length ? `  ${JSON.stringify(e.detail)}` : ''}\n`).join(''));
+      return EX.OK;
+    }
+    throw new CliError('usage: vmtd case list [--json] | vmtd case show ID [--json] | vmtd case events ID [--json]', EX.USAGE);
   } finally {
     ctx.db.close();
   }

@@ -7,6 +7,7 @@ export const EX = {
   UNAVAILABLE: 69,
   SOFTWARE: 70,
   OSERR: 71,
+  IOERR: 74,
   CANTCREAT: 73,
   TEMPFAIL: 75,
   CONFIG: 78,

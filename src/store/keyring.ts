@@ -148,6 +148,25 @@ export class Keyring {
     return [...this.keys.values()].map((e) => e.key);
   }
 
+  /** Facts about one key (`vmtd keys show`), or undefined when it is not in the keyring. */
+  async describe(fp: string, now: Date): Promise<(KeyInfo & { source: KeySource; addedAt: string }) | undefined> {
+    const e = this.keys.get(fp.toUpperCase());
+    return e && { ...(await describeKey(e.key, now)), source: e.source, addedAt: e.addedAt };
+  }
+
+  /** Fingerprints of the keys (any source) whose self-certified user IDs carry `email`. */
+  fingerprintsFor(email: string): string[] {
+    const addr = email.toLowerCase();
+    return [...this.keys.entries()].filter(([, e]) => e.emails.includes(addr)).map(([fp]) => fp);
+  }
+
+  /** Deletes a key (the caller has checked nothing relies on it); true when it was there. */
+  remove(fp: string): boolean {
+    const f = fp.toUpperCase();
+    const n = this.db.prepare('DELETE FROM keys WHERE fingerprint = ?').run(f).changes;
+    return this.keys.delete(f) || n > 0;
+  }
+
   /** Facts about every key, for `vmtd keys list` and doctor. */
   async describeAll(now: Date): Promise<Array<KeyInfo & { source: KeySource }>> {
     return Promise.all([...this.keys.values()].map(async (e) => ({ ...(await describeKey(e.key, now)), source: e.source })));
