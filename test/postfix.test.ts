@@ -113,3 +113,64 @@ relay_recipient_maps = regexp:/etc/postfix/vmtd-transport
     t.equal(cases().length, before, 'no case opened by any of them');
   });
 });
+
+// Issue 17: the README's setup for a domain that has other mailboxes (the coordinators'): Postfix
+// keeps delivering them as before (here to a stand-in for the mail store), and only vmtd's
+// addresses go to vmtd.
+t.test('Postfix in front of a domain with other mailboxes: they still receive mail', { skip: hasPostfix ? false : 'SKIPPED: postfix is not installed (or not root)' }, async (t) => {
+  const v: TestVmtd = await startTestVmtd();
+  const mailstore: SmartHost = await startSmartHost();
+  // eslint-disable-next-line prefer-const -- assigned once Postfix starts, after the teardown that stops it is registered
+  let pf: Postfix | undefined;
+  t.teardown(async () => {
+    pf?.stop();
+    await mailstore.close();
+    await v.stop();
+  });
+  pf = startPostfix({
+    port: await freePort(),
+    // README, "Postfix in front (MX)", first setup; virtual_transport stands for the domain's
+    // existing delivery (Dovecot LMTP in the README), here the stand-in mail store.
+    main: `virtual_mailbox_domains = example.org
+virtual_mailbox_maps = texthash:/etc/postfix/vmailbox, regexp:/etc/postfix/vmtd-transport
+virtual_transport = smtp:[127.0.0.1]:${mailstore.port}
+transport_maps = regexp:/etc/postfix/vmtd-transport
+recipient_delimiter = +
+`,
+    files: {
+      vmailbox: 'alice@example.org   example.org/alice/\nbob@example.org     example.org/bob/\n',
+      'vmtd-transport': `/^security(-bounces)?(\\+[^@]*)?@example\\.org$/   smtp:[127.0.0.1]:${v.port}\n`,
+    },
+  });
+  const mx = nodemailer.createTransport({ host: '127.0.0.1', port: pf.port, secure: false, ignoreTLS: true, greetingTimeout: 10_000 });
+  t.teardown(() => mx.close());
+  const send = async (to: string, subject: string) => {
+    try {
+      const info = await mx.sendMail({ envelope: { from: 'rita@reporter.example', to: [to] }, raw: plainMail({ from: 'rita@reporter.example', to, subject }, 'Project: libfoo\n\nhello') });
+      return { code: 250, response: info.response };
+    } catch (err) {
+      const e = err as { responseCode?: number; response?: string; message: string };
+      return { code: e.responseCode ?? 0, response: e.response ?? e.message };
+    }
+  };
+  const diag = () => ({ maillog: pf!.log() });
+
+  const toAlice = await send('alice@example.org', 'for the coordinator');
+  t.equal(toAlice.code, 250, "the coordinator's ordinary mailbox is accepted", { response: toAlice.response, ...diag() });
+  const got = await eventually(() => mailstore.received.find((m) => m.to.includes('alice@example.org')), 30_000).catch((e: Error) => {
+    t.fail(`alice's mailbox got nothing: ${e.message}`, diag());
+    throw e;
+  });
+  t.match(got.raw.toString(), /Subject: for the coordinator/, 'delivered to her mailbox as before');
+
+  const toVmtd = await send('security@example.org', 'report via the shared MX');
+  t.equal(toVmtd.code, 250, 'the intake address is accepted', { response: toVmtd.response });
+  await eventually(() => caseList(v.daemon.ctx.db, v.daemon.ctx.sealer).find((c) => c.title === 'report via the shared MX'), 30_000).catch((e: Error) => {
+    t.fail(`no case opened: ${e.message}`, diag());
+    throw e;
+  });
+  t.notOk(mailstore.received.some((m) => m.to.includes('security@example.org')), "vmtd's addresses never reach the mail store");
+
+  const nobody = await send('nobody@example.org', 'to nobody');
+  t.equal(nobody.code, 550, 'an unknown address of the domain is refused at RCPT (no backscatter)', { response: nobody.response });
+});
