@@ -1,5 +1,5 @@
 import { dataFiles } from '../context.js';
-import { checkDatabase, checkDataDir, checkKeys, checkPermissions, checkTransport, guarded, keyringView, openForReading, readTeamKey, type Finding } from '../doctor/checks.js';
+import { checkDatabase, checkDataDir, checkKeys, checkMailRouting, checkPermissions, checkTransport, guarded, keyringView, openForReading, readTeamKey, type Finding } from '../doctor/checks.js';
 import type { Db } from '../store/db.js';
 import type * as openpgp from 'openpgp';
 import { EX } from './exit.js';
@@ -46,6 +46,7 @@ export async function doctor(env: CliEnv): Promise<number> {
     (db as Db | undefined)?.close();
   }
   findings.push(...(await guarded('transport', config.delivery.maildir, () => checkTransport(config))));
+  findings.push(...checkMailRouting(config));
   for (const f of findings) env.out(`${f.level.padEnd(4)}  ${f.what}${f.fix ? ` — ${f.fix}` : ''}\n`);
   const failed = findings.filter((f) => f.level === 'FAIL').length;
   env.out(failed ? `${failed} problem(s) to fix\n` : 'no problems found\n');

@@ -235,3 +235,25 @@ export async function checkTransport(config: Config): Promise<Finding[]> {
     t.close();
   }
 }
+
+/**
+ * Configured people whose addresses are in the team's own domain, when vmtd's outgoing mail goes
+ * through an SMTP server: usually the MTA in front of vmtd. If that MTA relays only vmtd's
+ * addresses for the domain (a vmtd-only relay_recipient_maps), mail to them bounces.
+ */
+export function checkMailRouting(config: Config): Finding[] {
+  if (config.delivery.transport !== 'smtp') return [];
+  const domain = config.instance.domain.toLowerCase();
+  const inDomain = configuredContacts(config)
+    .map((c) => c.email.toLowerCase())
+    .filter((e, i, all) => all.indexOf(e) === i && e.slice(e.lastIndexOf('@') + 1) === domain);
+  if (inDomain.length === 0) return [];
+  const coordinators = new Set(config.coordinators.map((c) => c.email.toLowerCase()));
+  const who = inDomain.map((e) => `${coordinators.has(e) ? 'coordinator ' : ''}${e}`).join(', ');
+  return [
+    warn(
+      `${who} in the team domain ${domain}, and delivery goes through ${config.delivery.smtp.host}:${config.delivery.smtp.port}: if that is the MTA in front of vmtd, it must still deliver the domain's other mailboxes`,
+      `make sure the MTA accepts and delivers them (README "Postfix in front": transport_maps for vmtd's addresses only; a vmtd-only relay_recipient_maps bounces their mail); test with a mail to ${inDomain[0]}`,
+    ),
+  ];
+}
