@@ -487,6 +487,15 @@ export async function bigReport(keys: KeyCache): Promise<ScenarioResult> {
   line('SMTP transfer to 250 / 250 → case row / case row → 10th relay written (s)', `${((big.t250 - big.t0) / 1000).toFixed(1)} / ${((tCase - big.t250) / 1000).toFixed(1)} / ${((tRelayed - tCase) / 1000).toFixed(1)}`);
   line('peak RSS of the daemon process (MB); RSS before it arrived (MB)', `${mb(peak)}; ${mb(rssBefore)}`);
   line('sampled RSS peak by phase (MB)', Object.entries(rssByPhase).map(([k, v]) => `${k} ${mb(v)}`).join(', '));
+  // RSS every 250 ms from the start: | marks the 250, the case row and the 10th relay written.
+  const marks = [big.t250, tCase, tRelayed];
+  const timeline: string[] = [];
+  for (let i = 0, next = t0; i < rssSamples.length; i++) {
+    const s = rssSamples[i]!;
+    while (marks.length && s.at >= marks[0]!) (timeline.push('|'), marks.shift());
+    if (s.at >= next) (timeline.push(mb(s.rss)), (next += 250));
+  }
+  line('RSS every 250 ms (MB; | = 250, case row, 10th relay)', timeline.join(' '));
   line('event loop: longest stall (monitorEventLoopDelay max) / p99 (ms)', `${ms(maxStall)} / ${ms(hist.percentile(99) / 1e6)}`);
   line('stalls > 100 ms: count; longest by phase (ms)', `${stalls.length}; ${Object.entries(byPhase).map(([k, v]) => `${k} ${ms(v)}`).join(', ') || 'none'}`);
   line('small reports meanwhile: sent; SMTP 250 latency p50 / max (ms)', `${done.side.length}; ${ms(median(smtpLat))} / ${ms(Math.max(...smtpLat))}`);
