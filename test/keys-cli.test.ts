@@ -51,11 +51,10 @@ t.test('keys list --json, show and remove', async (t) => {
   const conf = vmtd(['keys', 'remove', aliceFpr, ...cfg]);
   t.equal(conf.code, 65);
   t.match(conf.stderr, /is a configured key \(coordinator alice@example\.org\): remove or replace it in the configuration/);
-  if (pinnedByRita.length > 0) {
-    const pinned = vmtd(['keys', 'remove', ritaFpr, ...cfg]);
-    t.equal(pinned.code, 65);
-    t.match(pinned.stderr, /pinned by members of open cases: SEC-\d{4}-\d{4} reporter/);
-  }
+  t.match(pinnedByRita, [{ caseId: /^SEC-/, role: 'reporter', email: rita.person.email, open: true }], "the reporter is pinned to her imported key");
+  const pinned = vmtd(['keys', 'remove', ritaFpr, ...cfg]);
+  t.equal(pinned.code, 65);
+  t.match(pinned.stderr, /pinned by members of open cases: SEC-\d{4}-\d{4} reporter rita@reporter\.example/);
   const removed = vmtd(['keys', 'remove', samFpr, ...cfg]);
   t.equal(removed.code, 0, removed.stderr);
   t.match(removed.stdout, new RegExp(`removed ${samFpr} \\(import`));
