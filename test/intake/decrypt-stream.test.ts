@@ -46,6 +46,30 @@ for (const [label, at] of [
   });
 }
 
+t.test('signed and encrypted, tampered: refused, and no promise of OpenPGP.js left to reject unhandled', async (t) => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (err: unknown): void => void unhandled.push(err);
+  process.on('unhandledRejection', onUnhandled);
+  t.teardown(() => void process.off('unhandledRejection', onUnhandled));
+  const signed = Buffer.from(
+    await dearmor(Buffer.from(await openpgp.encrypt({ message: await openpgp.createMessage({ binary: plain }), encryptionKeys: publicKey, signingKeys: privateKey, config: { aeadProtect: false } }))),
+  );
+  // Judged at a moment after the signature was made.
+  const later: DecodeKeys = { ...keys, date: new Date(Date.now() + 5000) };
+  const good = await decodeMessage(pgpMime(armor(signed)), later);
+  t.same(good.ok ? good.decoded.signature.state : good.reason, 'good', 'intact: decoded, signature good');
+  for (const at of [Math.floor(signed.length / 2), signed.length - 5]) {
+    const tampered = Buffer.from(signed);
+    tampered[at] = tampered[at]! ^ 0x01;
+    const r = await decodeMessage(pgpMime(armor(tampered)), later);
+    t.notOk(r.ok, `tampered at ${at}: refused`);
+  }
+  await new Promise((r) => setTimeout(r, 200));
+  if (typeof global.gc === 'function') global.gc();
+  await new Promise((r) => setTimeout(r, 50));
+  t.same(unhandled.map(String), [], 'no unhandled rejection');
+});
+
 t.test('a message cut short: refused', async (t) => {
   const r = await decodeMessage(pgpMime(armor(binary.subarray(0, binary.length - 1000))), keys);
   t.notOk(r.ok);
