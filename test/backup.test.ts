@@ -12,7 +12,8 @@ t.test('an online backup during intake opens, holds the cases, and reveals no re
   const { dir, file } = childConfig(port);
   const daemon = await serve(file);
   const client = nodemailer.createTransport({ host: '127.0.0.1', port, ignoreTLS: true, pool: true, maxConnections: 2 });
-  const send = (i: number) => client.sendMail({ envelope: { from: 'r@reporter.example', to: ['security@example.org'] }, raw: plainMail({ from: 'r@reporter.example', to: 'security@example.org', subject: `r${i}` }, `BACKUP-SECRET-${i}`) });
+  // One reporter per report: a single sender's new cases are rate-limited (policy).
+  const send = (i: number) => client.sendMail({ envelope: { from: `r${i}@reporter.example`, to: ['security@example.org'] }, raw: plainMail({ from: `r${i}@reporter.example`, to: 'security@example.org', subject: `r${i}` }, `BACKUP-SECRET-${i}`) });
   for (let i = 0; i < 5; i++) await send(i);
   // A large one: its raw message, sealed content and relay payload live in files beside the database.
   await client.sendMail({ envelope: { from: 'r@reporter.example', to: ['security@example.org'] }, raw: plainMail({ from: 'r@reporter.example', to: 'security@example.org', subject: 'large' }, `BACKUP-SECRET-LARGE\n${'z'.repeat(1_500_000)}`) });
