@@ -492,8 +492,14 @@ export async function bigReport(keys: KeyCache): Promise<ScenarioResult> {
   const timeline: string[] = [];
   for (let i = 0, next = t0; i < rssSamples.length; i++) {
     const s = rssSamples[i]!;
-    while (marks.length && s.at >= marks[0]!) (timeline.push('|'), marks.shift());
-    if (s.at >= next) (timeline.push(mb(s.rss)), (next += 250));
+    while (marks.length && s.at >= marks[0]!) {
+      timeline.push('|');
+      marks.shift();
+    }
+    if (s.at >= next) {
+      timeline.push(mb(s.rss));
+      next += 250;
+    }
   }
   line('RSS every 250 ms (MB; | = 250, case row, 10th relay)', timeline.join(' '));
   line('event loop: longest stall (monitorEventLoopDelay max) / p99 (ms)', `${ms(maxStall)} / ${ms(hist.percentile(99) / 1e6)}`);
