@@ -349,6 +349,15 @@ export async function endToEnd(keys: KeyCache): Promise<ScenarioResult> {
     const relayCounts = [...m.values()].map((v) => v.length);
     line(`${label}: relays per report`, `${Math.min(...relayCounts)}..${Math.max(...relayCounts)}`);
     line(`${label}: connect → last relay written p50 / p99 (ms)`, `${ms(median(fromConnect))} / ${ms(pct(fromConnect, 99))}`);
+    const phase = (f: (s: (typeof r.sent)[number]) => number | undefined): number[] => r.sent.slice(1).flatMap((s) => (f(s) === undefined ? [] : [f(s)!]));
+    const lastOf = (id: number): number | undefined => {
+      const ids = m.get(id) ?? [];
+      return ids.length ? Math.max(...ids.map((x) => h.deliveredAt.get(x) ?? NaN)) : undefined;
+    };
+    line(`${label}:   connect → 250 / 250 → case row / case row → last copy, p50 (ms)`, [phase((s) => s.t250 - s.t0), phase((s) => (h.processedAt.get(s.id) ?? NaN) - s.t250), phase((s) => (lastOf(s.id) ?? NaN) - (h.processedAt.get(s.id) ?? NaN))].map((x) => ms(median(x))).join(' / '));
+    const steps = r.sent.slice(1).map((s) => h.stepMs.get(s.id) ?? {});
+    const names = Object.keys(steps[0] ?? {});
+    line(`${label}:   processing steps, p50 (ms)`, names.map((n) => [n, median(steps.map((x) => x[n] ?? 0))] as const).filter(([, v]) => v >= 1).sort((a, b) => b[1] - a[1]).map(([n, v]) => `${n} ${ms(v)}`).join(', '));
     line(`${label}: 250 → case row p50; → last relay written p50 / p99 (ms)`, `${ms(median(l.caseDone))}; ${ms(median(l.relayDone))} / ${ms(pct(l.relayDone, 99))}`);
     if (l.relayOpen.length) line(`${label}: reports not fully relayed after 60 s`, String(l.relayOpen.length));
     details[label] = { n: r.sent.length, connectToLastP50: median(fromConnect), connectToLastP99: pct(fromConnect, 99), caseRowP50: median(l.caseDone), lastRelayP50: median(l.relayDone), lastRelayP99: pct(l.relayDone, 99), unfinished: l.relayOpen.length };

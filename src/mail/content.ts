@@ -34,19 +34,18 @@ const SLICE = 1 << 20;
  * this parse) and looks in attachments only for keys, patches and advisory YAML, none of which
  * is that large, so a 20 MB proof of concept is never held twice in memory.
  *
- * Given the message as a Buffer, a part that is certainly over the limit (not text, not a
- * message or multipart, base64 or unencoded, more than ATTACHMENT_LIMIT bytes once decoded) has
- * its body left out before the parser sees it: the parser would decode it only for it to be
- * dropped (that cost ~55 ms of CPU per MiB here, most of a 1 MB report's processing). The
- * result is the same: the part is listed, truncated, in its place among the attachments.
+ * Given the message as a Buffer, the parser is spared the bodies of attachments it would decode
+ * slowly or only to drop them (omitBodies): one certainly over the limit is listed, truncated; a
+ * plain base64 one is decoded natively. The result is the same, each attachment in its place.
  */
 export function readContent(source: Readable | Buffer): Promise<MessageContent> {
-  if (!Buffer.isBuffer(source)) return parse(source, null);
+  if (!Buffer.isBuffer(source)) return parse(source, null, []);
   const token = randomBytes(12).toString('hex');
-  return parse(slices(omitLargeBodies(source, token)), token);
+  const { mime, cuts } = omitBodies(source, token);
+  return parse(slices(mime), token, cuts);
 }
 
-function parse(source: Readable, token: string | null): Promise<MessageContent> {
+function parse(source: Readable, token: string | null, cuts: Cut[]): Promise<MessageContent> {
   return new Promise((resolve, reject) => {
     const parser = new MailParser({ skipHtmlToText: false, skipImageLinks: true, skipTextToHtml: true, checksumAlgo: false });
     const attachments: ContentAttachment[] = [];
@@ -56,7 +55,8 @@ function parse(source: Readable, token: string | null): Promise<MessageContent> 
         text = data.text;
         return;
       }
-      const omitted = token !== null && data.headers.get(NOT_READ) === token;
+      const mark = token === null ? undefined : /^([0-9a-f]+)\.(\d+)$/.exec(String(data.headers.get(NOT_READ) ?? ''));
+      const cut = mark && mark[1] === token ? cuts[Number(mark[2])] : undefined;
       const chunks: Buffer[] = [];
       let size = 0;
       data.content.on('data', (chunk: Buffer) => {
@@ -65,8 +65,9 @@ function parse(source: Readable, token: string | null): Promise<MessageContent> 
         else chunks.length = 0;
       });
       data.content.on('end', () => {
-        const truncated = omitted || size > ATTACHMENT_LIMIT;
-        attachments.push({ filename: data.filename, contentType: data.contentType, content: truncated ? Buffer.alloc(0) : Buffer.concat(chunks), truncated });
+        const truncated = cut ? cut.content === null : size > ATTACHMENT_LIMIT;
+        const content = truncated ? Buffer.alloc(0) : (cut?.content ?? Buffer.concat(chunks));
+        attachments.push({ filename: data.filename, contentType: data.contentType, content, truncated });
         data.release?.();
       });
     });
@@ -97,28 +98,56 @@ const BASE64_CHAR = (() => {
   return t;
 })();
 
+/** Base64 bodies from this size on are decoded natively here instead of by the parser (see readContent). */
+const NATIVE_BASE64_FROM = 64 * 1024;
+
 /**
- * Whether a part's body certainly decodes to more than `limit` bytes (false when that is not cheap
- * to know: quoted-printable and unknown encodings are left to the parser). A base64 body is
- * counted only until it is known to be over: the first ~1.4 MB of its characters, whatever its size.
+ * A base64 body as the parser would decode it, when that is certain without it: `truncated` when
+ * it decodes to more than `limit` bytes (counted only until that is known: the first ~1.4 MB of
+ * its characters, whatever its size), else its content decoded natively, when the body is plain
+ * base64 (alphabet and line breaks, `=` padding at the end only: anything else is left to the
+ * parser, whose handling of stray characters the native decoder need not share); undefined when
+ * left to the parser.
  */
-function decodesToMoreThan(body: Buffer, cte: string, limit: number): boolean {
-  if (cte === '7bit' || cte === '8bit' || cte === 'binary') return body.length > limit;
-  if (cte !== 'base64') return false;
+function base64Body(body: Buffer, limit: number): { truncated: true } | { truncated: false; content: Buffer } | undefined {
   const enough = Math.floor((limit * 4) / 3) + 4; // base64 characters that decode to more than `limit` bytes
   let chars = 0;
-  for (let i = 0; i < body.length; i++) if ((chars += BASE64_CHAR[body[i]!]!) >= enough) return true;
-  return false;
+  let plain = true;
+  let padding = 0;
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (BASE64_CHAR[c]) {
+      if (padding > 0) plain = false;
+      if (++chars >= enough) return { truncated: true };
+    } else if (c === 0x3d) padding++;
+    else if (c !== 0x0d && c !== 0x0a) plain = false;
+  }
+  if (!plain || padding > 2) return undefined;
+  const content = Buffer.from(body.toString('latin1'), 'base64');
+  return content.length === Math.floor((chars * 3) / 4) && content.length <= limit ? { truncated: false, content } : undefined;
+}
+
+/** What the parser is not given to read: a part's body (the part's index among them is its marker). */
+interface Cut {
+  head: number;
+  body: number;
+  end: number;
+  /** The body decoded here; null when over the limit (listed, truncated). */
+  content: Buffer | null;
 }
 
 /**
- * `raw` with the body of every part that is certainly over ATTACHMENT_LIMIT left out and its
- * header block marked with `token` (NOT_READ). Structure as src/mail/entity.ts reads it, as decode
+ * `raw` for the parser, with the bodies it need not read left out: of every part that is certainly
+ * over ATTACHMENT_LIMIT, and of every other plain base64 attachment from NATIVE_BASE64_FROM bytes
+ * on (decoded here natively: mailparser's base64 decoding in JavaScript cost ~50 ms of CPU per MiB,
+ * most of a 1 MB report's reading). Each such part's header block is marked with `token` and its
+ * index (NOT_READ), so its place among the attachments is kept. Only parts that are neither text,
+ * nor a message, nor a multipart are left out. Structure as src/mail/entity.ts reads it, as decode
  * does; the message itself is unchanged (it is relayed as it came). On structure beyond
  * mimeLimits, `raw` is returned as it is, for the parser to refuse.
  */
-function omitLargeBodies(raw: Buffer, token: string): Buffer {
-  const cuts: Array<{ head: number; body: number; end: number }> = [];
+function omitBodies(raw: Buffer, token: string): { mime: Buffer; cuts: Cut[] } {
+  const cuts: Cut[] = [];
   const offset = (b: Buffer): number => b.byteOffset - raw.byteOffset;
   const walk = (part: Buffer, depth: number): void => {
     if (depth > mimeLimits.maxDepth) throw new MimeLimitError('too deep');
@@ -129,24 +158,28 @@ function omitLargeBodies(raw: Buffer, token: string): Buffer {
       for (const c of children ?? []) walk(c, depth + 1);
       return;
     }
-    if (e.type.startsWith('text/') || e.type.startsWith('message/') || e.body.length <= ATTACHMENT_LIMIT) return;
+    if (e.type.startsWith('text/') || e.type.startsWith('message/') || e.body.length < NATIVE_BASE64_FROM) return;
     const cte = (header(e.headers, 'content-transfer-encoding') ?? '7bit').toLowerCase().trim();
-    // A margin over the limit: a part near it is left to the parser's own count.
-    if (decodesToMoreThan(e.body, cte, ATTACHMENT_LIMIT + 16)) cuts.push({ head: offset(part), body: offset(e.body), end: offset(e.body) + e.body.length });
+    const cut = (content: Buffer | null): void => void cuts.push({ head: offset(part), body: offset(e.body), end: offset(e.body) + e.body.length, content });
+    // A margin over the limit for unencoded bodies: a part near it is left to the parser's own count.
+    if (cte === '7bit' || cte === '8bit' || cte === 'binary') return e.body.length > ATTACHMENT_LIMIT + 16 ? cut(null) : undefined;
+    if (cte !== 'base64') return; // quoted-printable and the rest: the parser's
+    const b = base64Body(e.body, ATTACHMENT_LIMIT);
+    if (b) cut(b.truncated ? null : b.content);
   };
   try {
     walk(raw, 0);
   } catch (err) {
-    if (err instanceof MimeLimitError) return raw;
+    if (err instanceof MimeLimitError) return { mime: raw, cuts: [] };
     throw err;
   }
-  if (cuts.length === 0) return raw;
+  if (cuts.length === 0) return { mime: raw, cuts };
   const pieces: Buffer[] = [];
   let at = 0;
-  for (const c of cuts) {
-    pieces.push(raw.subarray(at, c.head), Buffer.from(`X-Vmtd-Not-Read: ${token}\r\n`), raw.subarray(c.head, c.body));
+  cuts.forEach((c, i) => {
+    pieces.push(raw.subarray(at, c.head), Buffer.from(`X-Vmtd-Not-Read: ${token}.${i}\r\n`), raw.subarray(c.head, c.body));
     at = c.end;
-  }
+  });
   pieces.push(raw.subarray(at));
-  return Buffer.concat(pieces);
+  return { mime: Buffer.concat(pieces), cuts };
 }

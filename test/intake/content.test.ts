@@ -37,6 +37,7 @@ t.test('from a Buffer: the same text and attachments as a whole parse, large bod
   const small = randomBytes(2000);
   const big = randomBytes(ATTACHMENT_LIMIT + 100);
   const edge = randomBytes(ATTACHMENT_LIMIT); // exactly at the limit: read whole
+  const mid = randomBytes(200_000);
   const message = multipart('o', [
     part('Content-Type: text/plain; charset=utf-8', 'Project: libfoo\r\nthe text'),
     part('Content-Type: application/octet-stream; name="poc.bin"\r\nContent-Disposition: attachment; filename="poc.bin"\r\nContent-Transfer-Encoding: base64', b64(big)),
@@ -46,6 +47,12 @@ t.test('from a Buffer: the same text and attachments as a whole parse, large bod
       part('Content-Type: application/octet-stream; name="edge.bin"\r\nContent-Disposition: attachment; filename="edge.bin"\r\nContent-Transfer-Encoding: base64', b64(edge)),
     ]),
     part('Content-Type: application/octet-stream; name="qp.bin"\r\nContent-Disposition: attachment; filename="qp.bin"\r\nContent-Transfer-Encoding: quoted-printable', 'a'.repeat(ATTACHMENT_LIMIT + 10)),
+    // Mid-size ones: plain base64 in odd lines (decoded natively), with a stray character or a
+    // padding inside (left to the parser), and unencoded (the parser's).
+    part('Content-Type: application/pgp-keys; name="odd.bin"\r\nContent-Transfer-Encoding: base64', mid.toString('base64').replace(/.{60}/g, '$&\n')),
+    part('Content-Type: application/octet-stream; name="stray.bin"\r\nContent-Transfer-Encoding: base64', `${mid.toString('base64').slice(0, 1000)}*${mid.toString('base64').slice(1000)}`),
+    part('Content-Type: application/octet-stream; name="pad.bin"\r\nContent-Transfer-Encoding: base64', `QQ==${mid.toString('base64')}`),
+    part('Content-Type: application/octet-stream; name="seven.bin"\r\nContent-Transfer-Encoding: 7bit', 'x'.repeat(200_000)),
   ]);
   const whole = await readContent(Readable.from([message]));
   const fast = await readContent(message);
@@ -63,8 +70,13 @@ t.test('from a Buffer: the same text and attachments as a whole parse, large bod
       ['raw.pcap', true],
       ['edge.bin', false],
       ['qp.bin', true],
+      ['odd.bin', false],
+      ['stray.bin', false],
+      ['pad.bin', false],
+      ['seven.bin', false],
     ],
   );
+  t.ok(fast.attachments.find((a) => a.filename === 'odd.bin')!.content.equals(mid), 'a mid-size base64 attachment is read whole');
   t.ok(fast.attachments.find((a) => a.filename === 'edge.bin')!.content.equals(edge), 'an attachment at the limit is read whole');
 });
 
@@ -83,4 +95,28 @@ t.test('from a Buffer: a whole message that is one large binary part', async (t)
   const message = part('Content-Type: application/octet-stream; name="core"\r\nContent-Disposition: attachment; filename="core"\r\nContent-Transfer-Encoding: base64', b64(big));
   const c = await readContent(message);
   t.same(c.attachments.map((a) => [a.filename, a.truncated, a.content.length]), [['core', true, 0]]);
+});
+
+t.test('from a Buffer: equal to the whole parse for base64 attachments of any line length, size and padding', async (t) => {
+  const fc = (await import('fast-check')).default;
+  let runs = 0;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 60_000, max: 140_000 }),
+      fc.integer({ min: 4, max: 200 }),
+      fc.boolean(),
+      fc.constantFrom('', '\r\n', '\n', '\r\n\r\n'),
+      async (size, width, crlf, tail) => {
+        const data = randomBytes(size);
+        const body = data.toString('base64').replace(new RegExp(`.{${width}}`, 'g'), `$&${crlf ? '\r\n' : '\n'}`) + tail;
+        const message = multipart('o', [part('Content-Type: text/plain', 'text'), part('Content-Type: application/octet-stream; name="p.bin"\r\nContent-Transfer-Encoding: base64', body)]);
+        const whole = await readContent(Readable.from([message]));
+        const fast = await readContent(message);
+        runs++;
+        return fast.attachments.length === 1 && fast.attachments[0]!.content.equals(whole.attachments[0]!.content) && fast.attachments[0]!.content.equals(data);
+      },
+    ),
+    { numRuns: 25 },
+  );
+  t.equal(runs, 25);
 });
