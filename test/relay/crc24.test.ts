@@ -103,6 +103,5 @@ t.test('cost on a 25 MB buffer', async (t) => {
   t.equal(chunked, crc, 'block by block as armorCopy does: the same CRC');
   const best = Math.min(...times);
   t.comment(`crc24 over 25 MB: ${times.map((ms) => ms.toFixed(1)).join(', ')} ms (best ${best.toFixed(1)} ms)`);
-  // Generous: tens of milliseconds here; a loaded machine can be much slower, a regression to a bitwise CRC is seconds.
-  t.ok(best < 1500, `under 1.5 s (${best.toFixed(1)} ms)`);
+  // How fast it is, is the bench's business (npm run bench); the test only reports it.
 });
