@@ -156,8 +156,9 @@ t.test("a reporter's key learned from mail encrypts to them but authorizes nothi
   const toAlice = v.take().find((d) => d.to === 'alice@example.org')!;
   t.match(readAs(v, 'alice', toAlice), new RegExp(`reporter key ${ronFp} pinned`));
   t.match(view(id).members.find((m) => m.email === emailOf.ron), { fingerprint: ronFp, pinned: true }, 'case show says so too');
-  const later = await sendCommand(v, 'ron', id, `X-CASE: ${id}\nX-CREDIT: Ron from Example`);
-  t.match(later.answer, /X-CREDIT: Ron from Example\s+OK/);
+  // Signed anew (a different statement: the refused one stays refused, whenever it is sent again).
+  const later = await sendCommand(v, 'ron', id, `X-CASE: ${id}\nX-CREDIT: Ron from Example Corp`);
+  t.match(later.answer, /X-CREDIT: Ron from Example Corp\s+OK/);
 });
 
 t.test("a verified revocation learned from mail is the one thing mail may change about a trusted key", async (t) => {
