@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { setImmediate } from 'node:timers/promises';
 import { MailParser, type AttachmentStream, type MessageText } from 'mailparser';
+import { sliceReadable } from '../pgp/streams.js';
 import { header, MimeLimitError, mimeLimits, parseEntity, splitMultipart } from './entity.js';
 
 /** Attachments larger than this are listed but their content is not kept (see readContent). */
@@ -25,8 +25,6 @@ export interface MessageContent {
 
 /** The header that marks a part whose body was left out before parsing (with a per-parse token). */
 const NOT_READ = 'x-vmtd-not-read';
-/** Slices fed to the parser, one per event-loop turn. */
-const SLICE = 1 << 20;
 
 /**
  * Parses a decoded message (MIME) for its text and attachments. An attachment over
@@ -42,7 +40,7 @@ export function readContent(source: Readable | Buffer): Promise<MessageContent> 
   if (!Buffer.isBuffer(source)) return parse(source, null, []);
   const token = randomBytes(12).toString('hex');
   const { mime, cuts } = omitBodies(source, token);
-  return parse(slices(mime), token, cuts);
+  return parse(sliceReadable(mime), token, cuts);
 }
 
 function parse(source: Readable, token: string | null, cuts: Cut[]): Promise<MessageContent> {
@@ -78,18 +76,6 @@ function parse(source: Readable, token: string | null, cuts: Cut[]): Promise<Mes
   });
 }
 
-/** `bytes` as a stream of 1 MiB slices (views), one per event-loop turn. */
-function slices(bytes: Buffer): Readable {
-  return Readable.from(
-    (async function* () {
-      for (let at = 0; at < bytes.length; at += SLICE) {
-        if (at > 0) await setImmediate();
-        yield bytes.subarray(at, at + SLICE);
-      }
-    })(),
-    { objectMode: false },
-  );
-}
 
 /** 1 for the 64 base64 characters, 0 for anything else (line breaks, padding, junk). */
 const BASE64_CHAR = (() => {
