@@ -1,11 +1,8 @@
-import { existsSync } from 'node:fs';
 import { iso } from '../clock.js';
-import { dataFiles } from '../context.js';
-import { openDb, type Db } from '../store/db.js';
 import { outboxList, outboxStates, retryOutbox, type OutboxListing, type OutboxState } from '../store/outbox-admin.js';
 import { actor, table } from './console.js';
 import { CliError, EX } from './exit.js';
-import type { CliEnv } from './env.js';
+import { openExistingDb, type CliEnv } from './env.js';
 
 export const outboxHelp = `usage: vmtd outbox <subcommand> [--config FILE]
 
@@ -37,14 +34,7 @@ export async function outboxCommand(env: CliEnv): Promise<number> {
   if (!sub || !['list', 'retry'].includes(sub)) throw new CliError('usage: vmtd outbox list [--state S] [--json] | retry ID (vmtd outbox --help)', EX.USAGE);
   const state = env.values.state as string | undefined;
   if (state !== undefined && !(outboxStates as readonly string[]).includes(state)) throw new CliError(`--state: one of ${outboxStates.join(', ')}, not "${state}"`, EX.USAGE);
-  const files = dataFiles(env.config.instance.dataDir);
-  if (!existsSync(files.db)) throw new CliError(`no database at ${files.db}: nothing was ever sent from here (vmtd init creates it; check instance.dataDir)`, EX.NOINPUT);
-  let db: Db;
-  try {
-    db = openDb(files.db);
-  } catch (err) {
-    throw new CliError(`cannot open ${files.db}: ${(err as Error).message}`, EX.NOINPUT);
-  }
+  const db = openExistingDb(env, 'nothing was ever sent from here');
   try {
     if (sub === 'list') {
       const rows = outboxList(db, state as OutboxState | undefined);

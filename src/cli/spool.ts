@@ -2,11 +2,10 @@ import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { iso } from '../clock.js';
 import { dataFiles } from '../context.js';
-import { openDb, type Db } from '../store/db.js';
 import { loadOrCreateDataKey, sealerFor } from '../store/seal.js';
 import { dropSpool, releaseSpool, spoolFacts, spoolList, spoolRow, type SpoolFacts } from '../store/spool.js';
 import { CliError, EX } from './exit.js';
-import type { CliEnv } from './env.js';
+import { openExistingDb, type CliEnv } from './env.js';
 
 export const spoolHelp = `usage: vmtd spool <subcommand> [--config FILE]
 
@@ -69,13 +68,7 @@ export async function spoolCommand(env: CliEnv): Promise<number> {
   const [sub, arg] = env.args;
   if (!sub || !['list', 'show', 'release', 'drop'].includes(sub)) throw new CliError(`usage: vmtd spool list [--quarantined] [--json] | show ID [--json] | release ID | drop ID (vmtd spool --help)`, EX.USAGE);
   const files = dataFiles(env.config.instance.dataDir);
-  if (!existsSync(files.db)) throw new CliError(`no database at ${files.db}: nothing was ever spooled here (vmtd init creates it; check instance.dataDir)`, EX.NOINPUT);
-  let db: Db;
-  try {
-    db = openDb(files.db);
-  } catch (err) {
-    throw new CliError(`cannot open ${files.db}: ${(err as Error).message}`, EX.NOINPUT);
-  }
+  const db = openExistingDb(env, 'nothing was ever spooled here');
   try {
     if (sub === 'list') {
       const rows = spoolList(db, { quarantinedOnly: Boolean(env.values.quarantined) });
