@@ -200,4 +200,25 @@ export const migrations: string[] = [
   CREATE INDEX events_kind ON events(kind, at);
   CREATE INDEX cases_created ON cases(created_at); -- the global case-opening limit counts the last hour
   `,
+  /* 8: the project registry (projects as data: seeded from config, managed by CLI and signed mail) */ `
+  CREATE TABLE projects (
+    id TEXT PRIMARY KEY,            -- lower-case: [a-z0-9][a-z0-9._-]*
+    name TEXT NOT NULL,
+    policy_agreed_at TEXT,          -- YYYY-MM-DD the project agreed to the disclosure policy
+    active INTEGER NOT NULL DEFAULT 1,
+    fixes_url TEXT,                 -- where its fixes land (repository URL)
+    source TEXT NOT NULL,           -- config | cli | mail: who added it
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  CREATE TABLE project_contacts (
+    project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    email TEXT NOT NULL,            -- lower-cased
+    name TEXT,
+    fingerprint TEXT,               -- pinned when added (config: the configured key file's; null when unreadable)
+    source TEXT NOT NULL,           -- config | cli | mail
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (project_id, email)
+  );
+  `,
 ];
