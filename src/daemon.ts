@@ -13,26 +13,15 @@ import { startScheduler, type Scheduler } from './jobs/cron.js';
 import { startMetrics } from './metrics.js';
 import { startImapIntake } from './intake/imap.js';
 import { siteOptions, writeTeamSite } from './advisories/site.js';
+import { StartupError } from './startup-error.js';
+
+export { StartupError };
 
 /** The configured transport. */
 export function transportFor(config: Config): Transport {
   return config.delivery.transport === 'smtp' ? smtpTransport(config.delivery.smtp) : maildirTransport(config.delivery.maildir);
 }
 
-/**
- * vmtd cannot start: one line naming the cause (an address and port, the data directory), and
- * the sysexits(3) code to end with: 69 (EX_UNAVAILABLE) for an address in use or not available,
- * 71 (EX_OSERR) for anything else the system refused.
- */
-export class StartupError extends Error {
-  constructor(
-    message: string,
-    readonly sysexit: 69 | 71,
-  ) {
-    super(message);
-    this.name = 'StartupError';
-  }
-}
 
 const listenProblems: Record<string, string> = {
   EADDRINUSE: 'address already in use',

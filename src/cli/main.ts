@@ -9,7 +9,7 @@ import { createLogger } from '../log.js';
 import { CliError, EX } from './exit.js';
 import { commands } from './commands.js';
 export type { CliEnv } from './env.js';
-import { StartupError } from '../daemon.js';
+import { StartupError } from '../startup-error.js';
 
 const usage = `usage: vmtd <command> [--config FILE] [options]
 
@@ -91,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
   const [name, ...args] = parsed.positionals;
   const help = name ? commands[name]?.help : undefined;
   if (parsed.values.help && help) {
-    process.stdout.write(help);
+    process.stdout.write(await help());
     return EX.OK;
   }
   if (parsed.values.help || !name) {
