@@ -221,4 +221,9 @@ export const migrations: string[] = [
     PRIMARY KEY (project_id, email)
   );
   `,
+  /* 9: when each advisory revision was published (errata: a later approved revision is published too) */ `
+  ALTER TABLE advisories ADD COLUMN published_at TEXT;
+  UPDATE advisories SET published_at = (SELECT COALESCE(n.sent_at, n.due_at) FROM notices n WHERE n.key = 'publish:' || advisories.case_id)
+    WHERE state = 'published';
+  `,
 ];
