@@ -13,7 +13,8 @@ export interface ParsedCommands {
   comment: string;
 }
 
-const KEYWORD = /^X-([A-Za-z][A-Za-z-]*)\s*(?::\s*(.*?))?\s*$/;
+// The whole keyword is case-insensitive, its X- prefix too (`x-state: triaged` is a command).
+const KEYWORD = /^[Xx]-([A-Za-z][A-Za-z-]*)\s*(?::\s*(.*?))?\s*$/;
 
 /**
  * Reads the keyword block at the start of a decrypted text body: lines `X-KEYWORD: arguments`

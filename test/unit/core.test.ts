@@ -2,7 +2,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { authenticate } from '../../src/commands/authorize.js';
-import { parseCommands } from '../../src/commands/grammar.js';
+import { isCommandMessage, parseCommands } from '../../src/commands/grammar.js';
 import { parseExpert, mayUse, settleSchedule } from '../../src/commands/keywords.js';
 import { embargoProblem, parseEmbargo } from '../../src/commands/embargo.js';
 import { caseStates, isOpen, keywordTransition, transition } from '../../src/cases/lifecycle.js';
@@ -141,4 +141,11 @@ t.test('routing and command grammar', async (t) => {
     const p = parseCommands(text);
     return p.lines.every((l) => /^[A-Z][A-Z-]*$/.test(l.keyword));
   }));
+  // Keywords are case-insensitive, prefix included: every casing of a line reads the same.
+  const casings = fc.constantFrom('x-state: triaged', 'X-State: triaged', 'x-STATE: triaged', 'X-STATE: triaged');
+  fc.assert(fc.property(casings, fc.constantFrom('', '\n', '\r\n\r\n'), (line, lead) => {
+    const p = parseCommands(`${lead}${line}\nthanks`);
+    return p.lines.length === 1 && p.lines[0]!.keyword === 'STATE' && p.lines[0]!.args === 'triaged' && p.comment === 'thanks';
+  }));
+  t.equal(isCommandMessage({ text: 'x-case: SEC-2026-0001\nx-state: triaged', signed: true, toIntake: false }), true, 'a lower-case x-case line binds a command message');
 });
