@@ -10,7 +10,7 @@ import { renderText } from './render-text.js';
 import type { Advisory } from './types.js';
 
 export { parseAdvisory, type AdvisoryError, type AdvisoryResult } from './load.js';
-export { publishAdvisory, readManifest, MANIFEST_FILE, CSAF_DIR, type PublishOptions } from './publish.js';
+export { publishAdvisory, rebuildSite, readManifest, MANIFEST_FILE, CSAF_DIR, type PublishOptions, type SiteAdvisory } from './publish.js';
 export { writeTeamSite, siteOptions, teamPublisher, publicBaseUrl, securityTxtFields, wkdHash, zbase32, EXPIRES_DAYS, type SiteOptions } from './site.js';
 export { toOsv, osvId, OSV_SCHEMA_VERSION } from './osv.js';
 export { toCveRecords, PLACEHOLDER_ASSIGNER_ORG_ID } from './cve.js';

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { renderTemplateFile } from './templates.js';
 import type { Advisory } from './types.js';
-import { advisoryView, modifiedDate, pageFile, paragraphs, reflow, type RenderOptions } from './view.js';
+import { advisoryView, DEFAULT_TEAM_NAME, modifiedDate, pageFile, paragraphs, reflow, type RenderOptions } from './view.js';
 
 /** What the index and the feed need to know of each published advisory (kept in the manifest). */
 export interface IndexEntry {
@@ -43,10 +43,20 @@ export function renderPage(adv: Advisory, opts: RenderOptions = {}): string {
   return renderTemplateFile('page.html', advisoryView(adv, opts), opts.templatesDir);
 }
 
-/** The index page listing `entries` newest first. */
+/**
+ * The index page listing `entries` newest first, naming the team; with a site URL the page
+ * links and the feed link are absolute (the index may be mirrored or mailed around).
+ */
 export function renderIndex(entries: readonly IndexEntry[], opts: RenderOptions = {}): string {
-  const list = newestFirst(entries).map((e) => ({ ...e, page: pageFile(e), isNote: e.kind === 'security-note' }));
-  return renderTemplateFile('index.html', { entries: list }, opts.templatesDir);
+  const base = siteBase(opts);
+  const list = newestFirst(entries).map((e) => ({
+    ...e,
+    page: base ? `${base}${pageFile(e)}` : pageFile(e),
+    isNote: e.kind === 'security-note',
+    updated: e.modified !== e.date ? e.modified : null,
+  }));
+  const view = { entries: list, teamName: opts.teamName ?? DEFAULT_TEAM_NAME, feedHref: base ? `${base}feed.xml` : 'feed.xml' };
+  return renderTemplateFile('index.html', view, opts.templatesDir);
 }
 
 /** A stable urn:uuid for a name (SHA-1 based, RFC 4122 version 5 layout) when no site URL is known. */
@@ -65,7 +75,10 @@ function siteBase(opts: RenderOptions): string | undefined {
 
 /**
  * The Atom feed (RFC 4287) of `entries`, newest first. Guarantees well-formed XML with every value
- * escaped; ids are absolute (site URL based, or urn:uuid when no site URL is configured).
+ * escaped. Ids are `urn:uuid`s derived from the advisory ID, whatever the site URL: an Atom id must
+ * never change (§4.2.6), and a site that moves (instance.publicUrl) must not show every entry
+ * again as new. Links (`self`, the index, each entry) are absolute with a site URL. An entry's
+ * `updated` is its newest errata date; the author is the team.
  */
 export function renderFeed(entries: readonly IndexEntry[], opts: RenderOptions = {}): string {
   const base = siteBase(opts);
@@ -73,13 +86,14 @@ export function renderFeed(entries: readonly IndexEntry[], opts: RenderOptions =
   const stamp = (d: string): string => `${d}T00:00:00Z`;
   const updated = sorted.reduce((max, e) => (e.modified > max ? e.modified : max), '1970-01-01');
   const view = {
-    feedId: base ? `${base}feed.xml` : `urn:uuid:${nameUuid('feed')}`,
+    feedId: `urn:uuid:${nameUuid('feed')}`,
+    teamName: opts.teamName ?? DEFAULT_TEAM_NAME,
     updated: stamp(updated),
     selfHref: base ? `${base}feed.xml` : 'feed.xml',
     indexHref: base ? `${base}index.html` : 'index.html',
     entries: sorted.map((e) => ({
       ...e,
-      entryId: base ? `${base}${pageFile(e)}` : `urn:uuid:${nameUuid(e.id)}`,
+      entryId: `urn:uuid:${nameUuid(e.id)}`,
       href: base ? `${base}${pageFile(e)}` : pageFile(e),
       published: stamp(e.date),
       updated: stamp(e.modified),

@@ -63,7 +63,7 @@ t.test('hostile strings from YAML are escaped in page, index and feed', async (t
   t.match(feed, /]]&gt;/, 'CDATA terminator escaped in the feed');
 });
 
-t.test('index is newest first; feed is Atom with absolute ids', async (t) => {
+t.test('index is newest first; feed is Atom with stable ids and absolute links', async (t) => {
   const a = indexEntry(load(fixture('minimal.yaml'))); // 2026-01-20
   const b = indexEntry(load(exampleYaml)); // 2026-03-14
   const c = indexEntry(load(fixture('note.yaml'))); // 2026-04-02
@@ -78,7 +78,15 @@ t.test('index is newest first; feed is Atom with absolute ids', async (t) => {
   t.same(checkMarkup(feed, 'xml').problems, []);
   t.match(feed, /<feed xmlns="http:\/\/www\.w3\.org\/2005\/Atom">/);
   t.match(feed, /<updated>2026-04-02T00:00:00Z<\/updated>/, 'feed updated = newest change');
-  t.match(feed, /<id>https:\/\/security\.example\.org\/adv\/OSSN-0093\.html<\/id>/);
+  t.match(feed, /<link rel="alternate" type="text\/html" href="https:\/\/security\.example\.org\/adv\/OSSN-0093\.html"\/>/, 'entry links are absolute');
+  t.match(feed, /<link rel="self" href="https:\/\/security\.example\.org\/adv\/feed\.xml"\/>/, 'the self link is absolute');
+  t.notMatch(feed, /<id>https:/, 'ids never follow the URL: a moved site keeps its entries (RFC 4287 4.2.6)');
+  t.equal(renderFeed([a]).match(/<id>[^<]+<\/id>/g)?.join(), renderFeed([a], { siteUrl: 'https://elsewhere.example/' }).match(/<id>[^<]+<\/id>/g)?.join(), 'same ids with and without a site URL');
+  const named = renderFeed([a], { teamName: 'Example & Co Security' });
+  t.match(named, '<author><name>Example &amp; Co Security</name></author>', 'the team is the author');
+  const absIndex = renderIndex([a], { siteUrl: 'https://security.example.org/adv', teamName: 'Example Security' });
+  t.match(absIndex, 'href="https://security.example.org/adv/SEC-2026-0007.html"', 'index links absolute');
+  t.match(absIndex, '<h1>Security advisories of Example Security</h1>');
   t.ok(feed.indexOf('OSSN-0093') < feed.indexOf('OSSA-2026-001'), 'entries newest first');
   const local = renderFeed([a]);
   t.match(local, /<id>urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}<\/id>/, 'urn:uuid ids without a site URL');
