@@ -38,6 +38,21 @@ export function packageRoot(): string {
   }
 }
 
+/**
+ * The templates directories of an instance: `advisories.templatesDir` (relative to the config
+ * file; default the package's templates/) holding `advisory/` and `notices/`. A file missing
+ * there is taken from the shipped directory (renderTemplateFile's fallback).
+ */
+export function instanceTemplates(config: { file: string; advisories?: { templatesDir?: string } }): { advisory: string; notices: string } {
+  const root = config.advisories?.templatesDir ? resolve(dirname(config.file), config.advisories.templatesDir) : resolve(packageRoot(), 'templates');
+  return { advisory: join(root, 'advisory'), notices: join(root, 'notices') };
+}
+
+/** The shipped notices directory: templates/notices under the package root. */
+export function defaultNoticesDir(): string {
+  return resolve(packageRoot(), 'templates/notices');
+}
+
 /** The shipped templates directory: templates/advisory under the package root. */
 export function defaultTemplatesDir(): string {
   return resolve(packageRoot(), 'templates/advisory');
@@ -173,12 +188,14 @@ export function renderNodes(nodes: Node[], data: object, mode: TemplateMode, nam
 }
 
 /**
- * Reads `file` from `dir` (the default templates directory when absent) and renders it; `.html`
- * and `.xml` templates are escaped, others are text. Throws TemplateError for a missing or broken
- * template, naming it.
+ * Reads `file` from `dir`, or from `fallbackDir` (the shipped templates/advisory) when `dir` is
+ * not given or lacks that file, and renders it; `.html` and `.xml` templates are escaped, others
+ * are text. Throws TemplateError for a missing or broken template, naming it.
  */
-export function renderTemplateFile(file: string, data: object, dir?: string): string {
-  const path = resolve(dir ?? defaultTemplatesDir(), file);
+export function renderTemplateFile(file: string, data: object, dir?: string, fallbackDir: string = defaultTemplatesDir()): string {
+  // A team's own directory may hold only the templates it changed: the others are ours.
+  const own = dir ? resolve(dir, file) : undefined;
+  const path = own && existsSync(own) ? own : resolve(fallbackDir, file);
   let source: string;
   try {
     source = readFileSync(path, 'utf8');

@@ -160,5 +160,14 @@ export const configSchema = {
         level: { type: 'string', enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
       },
     },
+    advisories: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        // holds advisory/ and notices/; relative to the config file; a file missing there is taken from the shipped templates/
+        templatesDir: { type: 'string', minLength: 1 },
+      },
+    },
   },
 } as const;

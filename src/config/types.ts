@@ -78,4 +78,6 @@ export interface Config {
   /** Prometheus text-format metrics over HTTP, on loopback by default. */
   metrics: { enabled: boolean; host: string; port: number };
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' };
+  /** templatesDir: the team's templates (advisory/, notices/), relative to the config file; default the shipped templates/. */
+  advisories?: { templatesDir?: string };
 }
