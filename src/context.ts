@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import type { Clock } from './clock.js';
 import { iso } from './clock.js';
 import type { Config } from './config/types.js';
-import { pinConfiguredPeople, type ConfiguredPeople } from './identity/configured.js';
+import { pinConfiguredPeople, projectSeeds, type ConfiguredPeople } from './identity/configured.js';
 import type { Logger } from './log.js';
 import { intakeAddress } from './mail/addresses.js';
 import { loadOrCreateTeamKey, type TeamKey } from './pgp/team.js';
 import { openDb, type Db } from './store/db.js';
 import { Keyring } from './store/keyring.js';
+import { seedProjects } from './store/projects.js';
 import { loadOrCreateDataKey, sealerFor, type Sealer } from './store/seal.js';
 
 /** Everything a vmtd process works with; built once by openVmtd, passed to every stage. */
@@ -39,7 +40,8 @@ export const dataFiles = (dataDir: string) => ({
 
 /**
  * Opens the data directory: creates it (0700), the data key, the database and the team key when
- * absent (idempotent), and imports the public keys named in the configuration.
+ * absent (idempotent), imports the public keys named in the configuration and seeds the
+ * project registry from its `projects:`.
  */
 export async function openVmtd(config: Config, clock: Clock, log: Logger): Promise<Vmtd & { teamKeyCreated: boolean }> {
   const dir = config.instance.dataDir;
@@ -55,6 +57,7 @@ export async function openVmtd(config: Config, clock: Clock, log: Logger): Promi
   const keyring = await Keyring.load(db, clock());
   await keyring.add([team.publicKey], 'team', iso(clock()));
   const people = await pinConfiguredPeople(config, keyring, clock(), log);
+  seedProjects(db, projectSeeds(config, people), iso(clock()));
   return { config, db, sealer, verpKey, keyring, people, team: { privateKey: team.privateKey, publicKey: team.publicKey, fingerprint: team.fingerprint }, clock, log, teamKeyCreated: team.created };
 }
 
@@ -66,6 +69,7 @@ export async function openVmtd(config: Config, clock: Clock, log: Logger): Promi
 export async function refreshKeys(ctx: Vmtd, config: Config = ctx.config): Promise<void> {
   await ctx.keyring.reload(ctx.clock());
   const people = await pinConfiguredPeople(config, ctx.keyring, ctx.clock(), ctx.log);
+  seedProjects(ctx.db, projectSeeds(config, people), iso(ctx.clock()));
   ctx.config = config;
   ctx.people = people;
 }

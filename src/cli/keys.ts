@@ -2,6 +2,7 @@ import { iso } from '../clock.js';
 import { openVmtd, type Vmtd } from '../context.js';
 import { createLogger } from '../log.js';
 import { membersPinnedTo, type KeyPin } from '../store/key-pins.js';
+import { projectRegistry } from '../identity/projects.js';
 import { readInput } from './env.js';
 import { CliError, EX } from './exit.js';
 import type { CliEnv } from './env.js';
@@ -36,7 +37,8 @@ function configuredPins(ctx: Vmtd, fp: string): ConfiguredPin[] {
   const c = ctx.config;
   return [
     ...c.coordinators.filter((p) => pinned(p.email)).map((p) => ({ role: 'coordinator' as const, email: p.email.toLowerCase() })),
-    ...c.projects.flatMap((pr) => pr.contacts.filter((p) => pinned(p.email)).map((p) => ({ role: 'project-contact' as const, email: p.email.toLowerCase(), of: pr.id }))),
+    // Project contacts from the registry (seeded from the configuration, added by CLI or mail).
+    ...projectRegistry(ctx.db, ctx.people).flatMap((pr) => pr.contacts.filter((p) => p.fingerprint === fp).map((p) => ({ role: 'project-contact' as const, email: p.email, of: pr.id }))),
     ...c.stakeholders.filter((p) => pinned(p.email)).map((p) => ({ role: 'stakeholder' as const, email: p.email.toLowerCase(), of: p.id })),
   ];
 }
@@ -114,7 +116,7 @@ export async function keysCommand(env: CliEnv): Promise<number> {
       const conf = k.pinnedFor.configured;
       if (k.source === 'config' || conf.length > 0) {
         const who = conf.map((p) => `${p.role}${p.of ? ` ${p.of}` : ''} ${p.email}`).join(', ');
-        throw new CliError(`${fp} is a configured key${who ? ` (${who})` : ''}: remove or replace it in the configuration, then systemctl reload vmtd; refused`, EX.DATAERR);
+        throw new CliError(`${fp} is a configured key${who ? ` (${who})` : ''}: remove or replace it in the configuration (then systemctl reload vmtd) or the project registry (vmtd project update ID --remove-contact EMAIL); refused`, EX.DATAERR);
       }
       const open = k.pinnedFor.members.filter((m) => m.open);
       if (open.length > 0) {

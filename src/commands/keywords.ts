@@ -2,6 +2,7 @@ import type { Config } from '../config/types.js';
 import type { CaseRecord } from '../cases/record.js';
 import { isOpen, keywordTransition, transition } from '../cases/lifecycle.js';
 import type { MemberRole } from '../cases/members.js';
+import type { RegisteredProject } from '../cases/project.js';
 import { embargoProblem, formatUtc, parseEmbargo } from './embargo.js';
 
 /** Who is acting, as far as a keyword needs to know. */
@@ -21,6 +22,8 @@ export interface KeywordEnv {
   /** The configured fingerprint of a project contact (null when their key is missing). */
   configuredKey: (email: string) => string | null;
   caseExists: (id: string) => boolean;
+  /** The project registry now, each contact's fingerprint as identity/projects.ts resolves it. */
+  projects: RegisteredProject[];
   /** The YAML attached to the message, if any (for X-ADVISORY), and its patches (*.patch, *.diff). */
   advisoryYaml: string | null;
   patches: Array<{ name: string; content: Buffer }>;
@@ -123,12 +126,13 @@ export const handlers: Record<string, Handler> = {
   },
   'ADD-PROJECT': (d, args, env) => {
     const id = args.trim().toLowerCase();
-    const p = env.config.projects.find((x) => x.id === id);
-    if (!p) return no(`unknown project "${args}"; projects are ${env.config.projects.map((x) => x.id).join(', ') || 'none configured'}`);
+    const p = env.projects.find((x) => x.id === id);
+    if (!p) return no(`unknown project "${args}"; projects are ${env.projects.map((x) => x.id).join(', ') || 'none registered'} (vmtd project add, or X-PROJECT-ADD to the team address)`);
+    if (!p.active) return no(`project ${id} is inactive (vmtd project update ${id} --active)`);
     d.projects[id] ??= 'unknown';
     for (const c of p.contacts) {
       const email = c.email.toLowerCase();
-      if (!d.members.some((x) => x.email === email)) d.members.push({ email, name: c.name, role: 'project-contact', projectId: id, fingerprint: env.configuredKey(email), pinned: true });
+      if (!d.members.some((x) => x.email === email)) d.members.push({ email, name: c.name, role: 'project-contact', projectId: id, fingerprint: c.fingerprint, pinned: true });
     }
     return ok(`${id} added with its ${p.contacts.length} contact(s)`);
   },

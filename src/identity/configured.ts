@@ -49,3 +49,12 @@ export async function pinConfiguredPeople(config: Config, keyring: Keyring, now:
   }
   return people;
 }
+
+/**
+ * The configuration's `projects:` as registry seeds: each configured contact pinned to their
+ * configured fingerprint (store/projects.ts seedProjects writes them). The configuration stays
+ * authoritative for the people it names; the registry adds the contacts it does not name.
+ */
+export function projectSeeds(config: Config, people: ConfiguredPeople): Array<{ id: string; name: string; contacts: Array<{ email: string; name: string; fingerprint: string | null }> }> {
+  return config.projects.map((p) => ({ id: p.id, name: p.name, contacts: p.contacts.map((c) => ({ email: c.email.toLowerCase(), name: c.name, fingerprint: people.get(c.email.toLowerCase()) ?? null })) }));
+}

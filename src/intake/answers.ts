@@ -29,14 +29,16 @@ export function withinAnswerRate(ctx: Vmtd, address: string): boolean {
   return countAnswersTo(ctx.db, address, since) < ctx.config.policy.ackPerSenderPerHour;
 }
 
-/** The acknowledgement of a new case to its reporter: encrypted when a key for them is known, else clear and content-free. */
-export async function acknowledgement(ctx: Vmtd, u: Understood, caseId: string, fingerprint: string | null): Promise<OutgoingMail> {
+/** The acknowledgement of a new case to its reporter: encrypted when a key for them is known, else clear and content-free (a `note` must be content-free too). */
+export async function acknowledgement(ctx: Vmtd, u: Understood, caseId: string, fingerprint: string | null, note: string | null = null): Promise<OutgoingMail> {
   const i = ctx.config.instance;
   const addr = caseAddress(i, caseId);
   const lookup = await recipientKey(keyBook(ctx), { email: u.sender!, fingerprint, learnedKeyAllowed: true });
   const text = [
     `Thank you. Your report reached the ${i.name} and is now case ${caseId}.`,
     '',
+    // e.g. the project written to is unknown: content-free, so it may travel in clear.
+    ...(note ? [note, ''] : []),
     `To add to it, reply to this mail or write to ${addr}`,
     `(or keep [${caseId}] in the subject).`,
     '',

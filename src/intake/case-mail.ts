@@ -11,7 +11,8 @@ import { acknowledgement, mayAnswer } from './answers.js';
 import { finishSpooled } from './finish.js';
 import { quarantine } from './quarantine.js';
 import { openingLimit } from './replay.js';
-import { projectNames, unknownProjectsNote } from './route.js';
+import { projectRegistry } from '../identity/projects.js';
+import { inactiveProjectsNote, projectAnswerNote, routeProjects, unknownProjectsNote } from './route.js';
 import { inboundOf, type Understood } from './understood.js';
 
 export class CaseIdRace extends Error {}
@@ -79,10 +80,13 @@ export async function openCaseFor(ctx: Vmtd, u: Understood, opened?: OpenedByCoo
   const members: Member[] = ctx.config.coordinators.map((c) => configuredMember(ctx, c.email, c.name, 'coordinator', null));
   const reporter = opened ? null : u.sender;
   if (reporter && !members.some((m) => m.email === reporter)) members.push(reporterMember(ctx, u));
-  const { known: projects, unknown: unknownProjects } = projectNames(u.content.text ?? '', ctx.config.projects.map((p) => p.id));
+  // The registry as it is now (CLI and mail change it without a restart); contacts pinned as projectRegistry says.
+  const registry = projectRegistry(ctx.db, ctx.people);
+  const routing = routeProjects(u.recipients, u.content.text ?? '', registry);
+  const { known: projects, unknown: unknownProjects } = routing;
   for (const pid of projects) {
-    for (const c of ctx.config.projects.find((p) => p.id === pid)!.contacts) {
-      if (!members.some((m) => m.email === c.email.toLowerCase())) members.push(configuredMember(ctx, c.email, c.name, 'project-contact', pid));
+    for (const c of registry.find((p) => p.id === pid)!.contacts) {
+      if (!members.some((m) => m.email === c.email)) members.push({ email: c.email, name: c.name, role: 'project-contact', projectId: pid, fingerprint: c.fingerprint, pinned: true });
     }
   }
   // Mail to a case address is never acknowledged, whether that case exists or not (no existence oracle).
@@ -90,6 +94,7 @@ export async function openCaseFor(ctx: Vmtd, u: Understood, opened?: OpenedByCoo
   const notes = [
     ...(toCaseAddress ? ['sent to a case address whose case does not exist: opened as a new case'] : []),
     ...(unknownProjects.length > 0 ? [unknownProjectsNote(unknownProjects)!] : []),
+    ...(routing.inactive.length > 0 ? [inactiveProjectsNote(routing.inactive)!] : []),
     ...members.filter((m) => m.role === 'reporter' && m.pinned).map((m) => `reporter key ${m.fingerprint} pinned (it signed this report)`),
   ];
   const inbound = inboundOf(u);
@@ -98,7 +103,7 @@ export async function openCaseFor(ctx: Vmtd, u: Understood, opened?: OpenedByCoo
   const mails = [...relay.mails];
   const reporterFp = members.find((m) => m.role === 'reporter')?.fingerprint ?? null;
   if (opened) mails.push(...(await opened.answer(caseId)));
-  else if (!toCaseAddress && mayAnswer(ctx, u)) mails.push(await acknowledgement(ctx, u, caseId, reporterFp));
+  else if (!toCaseAddress && mayAnswer(ctx, u)) mails.push(await acknowledgement(ctx, u, caseId, reporterFp, projectAnswerNote(routing)));
 
   ctx.db.transaction(() => {
     const taken = takeCaseId(ctx.db, i.caseIdPrefix, year);
@@ -177,7 +182,8 @@ export async function addToCase(ctx: Vmtd, u: Understood, caseId: string, kind: 
     const msg = storeMessage(ctx, u, content, caseId, kind);
     addEvent(ctx.db, caseId, at, u.sender ?? 'unknown', 'message', { spool: u.row.id, signature: u.decoded.signature.state });
     if (relay.skipped.length > 0) addEvent(ctx.db, caseId, at, 'vmtd', 'not-relayed', { members: relay.skipped });
-    for (const m of [...relay.mails, ...(opts.extra ?? [])]) enqueue(ctx.db, { ...m, sourceMessage: m.kind === 'relay' ? msg : null }, at);
+    // Only this case's relays carry this message; extra mail (answers, letters to another case) none.
+    for (const m of [...relay.mails, ...(opts.extra ?? [])]) enqueue(ctx.db, { ...m, sourceMessage: m.kind === 'relay' && m.caseId === caseId ? msg : null }, at);
     finishSpooled(ctx, u, kind === 'command' ? 'command' : 'case-message', caseId, at);
   })();
   ctx.log.info({ spool: u.row.id, case: caseId, relays: relay.mails.length }, 'case message relayed');

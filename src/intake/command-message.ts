@@ -5,18 +5,23 @@ import type { CaseRecord } from '../cases/record.js';
 import { loadCaseRecord, saveCaseRecord } from '../store/case-records.js';
 import { isOpen } from '../cases/lifecycle.js';
 import { caseList } from '../store/case-view.js';
-import { textEntity } from '../mail/compose.js';
+import { attachmentEntity, textEntity } from '../mail/compose.js';
 import { certifiedEmailsOf, describeKey, fingerprintOf, signingProblem } from '../pgp/keys.js';
 import { addEvent } from '../store/events.js';
 import { enqueue, type OutgoingMail } from '../store/outbox.js';
 import { commandSeen, recordCommand, type CommandOutcome } from '../store/seen.js';
 import { composeLetter } from '../compose/letters.js';
+import { calendarForChange } from '../compose/calendar.js';
+import { mergeLetters } from '../compose/merge.js';
+import { mixedEntity } from '../compose/relay.js';
+import { mergeInto } from '../commands/merge.js';
 import { authenticate } from '../commands/authorize.js';
 import { formatUtc } from '../commands/embargo.js';
 import { parseCommands, teamKeywords, type CommandLine } from '../commands/grammar.js';
 import { helpText } from '../commands/help.js';
 import { handlers, mayUse, parseExpert, settleSchedule, type Actor, type KeyPick, type KeywordEnv } from '../commands/keywords.js';
 import { advisoryPreview, validateAdvisoryYaml } from '../commands/advisory-check.js';
+import { projectRegistry } from '../identity/projects.js';
 import { mayAnswer } from './answers.js';
 import { addToCase, openCaseFor } from './case-mail.js';
 import { finishSpooled } from './finish.js';
@@ -226,6 +231,7 @@ export async function handleCommandMessage(ctx: Vmtd, u: Understood, caseId: str
     keyFor: (email) => experts.get(email) ?? { ok: false, reason: `no key for ${email}` },
     configuredKey: (email) => ctx.people.get(email.toLowerCase()) ?? null,
     caseExists: (other) => !!loadCaseRecord(ctx.db, ctx.sealer, other),
+    projects: projectRegistry(ctx.db, ctx.people),
     advisoryYaml: attachedYaml(u),
     patches: attachedPatches(u),
     validateAdvisory: validateAdvisoryYaml,
@@ -259,11 +265,19 @@ export async function handleCommandMessage(ctx: Vmtd, u: Understood, caseId: str
   const vouched = attached.filter((k) => newMembers.some((m) => m.fingerprint === fingerprintOf(k)));
   if (vouched.length > 0) await ctx.keyring.add(vouched, 'import', iso(now));
   const eventLines = lines.filter((l) => l.keyword !== 'CASE').map((l) => `${from} ${l.keyword === 'STATUS' ? 'asked for the status' : `sent ${privateArgs.includes(l.keyword) ? `X-${l.keyword}` : l.line}`}`);
-  const preview = after.newAdvisoryYaml ? ['', `Preview of advisory revision ${after.advisory!.revision} (approve it with X-APPROVE):`, '', advisoryPreview(after.newAdvisoryYaml)] : [];
+  const patchNames = after.newPatches.map((p) => p.name);
+  const preview = after.newAdvisoryYaml
+    ? ['', `Preview of advisory revision ${after.advisory!.revision} (approve it with X-APPROVE):`, ...(patchNames.length > 0 ? [`Patches for review, attached: ${patchNames.join(', ')}`] : []), '', advisoryPreview(after.newAdvisoryYaml)]
+    : [];
   const summary = [...eventLines, ...(after.state !== before.state ? [`The case is now ${after.state}.`] : []), ...(comment ? ['', comment] : []), ...preview].join('\n');
-  const relayed = { ...u, subject: `[${id}] update by ${from}`, decoded: { ...u.decoded, content: textEntity(summary) } };
+  // The patches of a new advisory revision travel with its preview to every member who reviews it
+  // (the same encrypted relay as any case message), not only to stakeholders at notice time.
+  const content = patchNames.length > 0 ? mixedEntity([textEntity(summary), ...after.newPatches.map((p) => attachmentEntity(p.name, 'text/x-diff', p.content))]) : textEntity(summary);
+  const relayed = { ...u, subject: `[${id}] update by ${from}`, decoded: { ...u.decoded, content } };
+  const merge = after.mergedInto && after.mergedInto !== before.mergedInto ? await mergePlan(ctx, after, after.mergedInto, from) : null;
+  const calendar = await calendarForChange(ctx, id, after);
   await addToCase(ctx, relayed, id, 'command', {
-    extra: answers,
+    extra: [...answers, ...(merge?.mails ?? []), ...calendar.mails],
     members: after.members,
     apply: (at) => {
       saveCaseRecord(ctx.db, ctx.sealer, before, after, at, from);
@@ -272,8 +286,29 @@ export async function handleCommandMessage(ctx: Vmtd, u: Understood, caseId: str
         addEvent(ctx.db, id, at, from, 'command', { keyword: l.keyword, ...(privateArgs.includes(l.keyword) ? {} : { args: l.args }), signer: signer.fingerprint, digest: signer.digest });
       }
       if (after.state !== before.state) addEvent(ctx.db, id, at, from, 'state', { from: before.state, to: after.state });
+      if (calendar.event) addEvent(ctx.db, id, at, 'vmtd', 'calendar', calendar.event);
+      merge?.apply(at);
     },
   });
+}
+
+/**
+ * X-MERGE beyond marking the duplicate: its reporters join the target case (mergeInto, pure), in
+ * the same transaction as the command, and the letters of the merge (compose/merge.ts) go out with it.
+ */
+async function mergePlan(ctx: Vmtd, duplicate: CaseRecord, targetId: string, by: string): Promise<{ mails: OutgoingMail[]; apply: (at: string) => void } | null> {
+  const before = loadCaseRecord(ctx.db, ctx.sealer, targetId);
+  if (!before) return null;
+  const { target, added, credited } = mergeInto(before, duplicate);
+  const mails = await mergeLetters(ctx, { duplicate: duplicate.id, target: target.id, by, added, credited, targetMembers: before.members });
+  return {
+    mails,
+    apply: (at) => {
+      saveCaseRecord(ctx.db, ctx.sealer, before, target, at, by);
+      addEvent(ctx.db, target.id, at, by, 'merged', { duplicate: duplicate.id, members: added.map((m) => m.email), credits: credited.length });
+      for (const m of added.filter((x) => x.pinned)) addEvent(ctx.db, target.id, at, 'vmtd', 'key-pinned', { member: m.email, fingerprint: m.fingerprint, from: duplicate.id });
+    },
+  };
 }
 
 /** Team commands (to the intake address, no X-CASE): X-HELP for any authenticated signer, the rest for coordinators by their configured key. */

@@ -51,3 +51,48 @@ export function unknownProjectsNote(unknown: string[]): string | null {
     ? `the report names project ${shown[0]}, which is not registered (vmtd project add, then X-ADD-PROJECT)`
     : `the report names projects ${shown.join(', ')}${more}, which are not registered (vmtd project add, then X-ADD-PROJECT)`;
 }
+
+/** Where a new report goes among the registered projects. */
+export interface ProjectRouting {
+  /** Registered, active projects the report is for: their contacts become members. */
+  known: string[];
+  /** Names nobody registered. */
+  unknown: string[];
+  /** Registered projects marked inactive: not made members. */
+  inactive: string[];
+  /** The project of the address it was sent to (security+project-ID@), if any. */
+  addressed: string | null;
+}
+
+/**
+ * The projects a new report is for: the project address it was sent to (security+project-ID@),
+ * then its `Project:` lines, each once, split into active registered ones, inactive ones and
+ * unknown names. Pure: the registry is passed in.
+ */
+export function routeProjects(recipients: Recipient[], text: string, registry: ReadonlyArray<{ id: string; active: boolean }>): ProjectRouting {
+  const addressed = recipients.find((r): r is Extract<Recipient, { kind: 'project' }> => r.kind === 'project')?.projectId ?? null;
+  const named = projectNames(text, []).unknown;
+  const all = [...new Set([...(addressed ? [addressed] : []), ...named])];
+  const of = (id: string) => registry.find((p) => p.id === id);
+  return {
+    known: all.filter((id) => of(id)?.active === true),
+    unknown: all.filter((id) => !of(id)),
+    inactive: all.filter((id) => of(id)?.active === false),
+    addressed,
+  };
+}
+
+/** The relay preamble's note for inactive projects a report names. Pure. */
+export function inactiveProjectsNote(inactive: string[]): string | null {
+  return inactive.length === 0 ? null : `the report names project${inactive.length > 1 ? 's' : ''} ${inactive.map((n) => `"${n}"`).join(', ')}, registered but inactive: their contacts were not added (vmtd project update ID --active)`;
+}
+
+/**
+ * What the reporter is told when the project they wrote to is not there (unknown or inactive), so
+ * that they know who reads their report. Holds nothing of the report: it may travel in clear. Pure.
+ */
+export function projectAnswerNote(r: ProjectRouting): string | null {
+  const missing = [...r.unknown.map((id) => `"${id}" is not a project registered with us`), ...r.inactive.map((id) => `"${id}" is not active with us at the moment`)];
+  if (missing.length === 0) return null;
+  return [`The project you wrote to could not be reached: ${missing.join('; ')}.`, `Your report is kept and read by our coordinators${r.known.length > 0 ? ` and the contacts of ${r.known.join(', ')}` : ''}, who will find the right people.`].join('\n');
+}

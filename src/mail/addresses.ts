@@ -2,13 +2,18 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Config } from '../config/types.js';
 
 /** What an envelope recipient means to vmtd. */
-export type Recipient = { kind: 'intake' } | { kind: 'case'; caseId: string } | { kind: 'bounce'; outboxId: number; token: string };
+export type Recipient = { kind: 'intake' } | { kind: 'case'; caseId: string } | { kind: 'project'; projectId: string } | { kind: 'bounce'; outboxId: number; token: string };
 
 type Instance = Config['instance'];
 
 /** security@DOMAIN */
 export function intakeAddress(i: Instance): string {
   return `${i.intake}@${i.domain}`.toLowerCase();
+}
+
+/** security+project-ID@DOMAIN: where reporters write to a registered project through the centre. */
+export function projectAddress(i: Instance, projectId: string): string {
+  return `${i.intake}${i.separator}project-${projectId}@${i.domain}`.toLowerCase();
 }
 
 /** security+sec-2026-0007@DOMAIN: the case's address (lower-cased, as mail systems keep it). */
@@ -63,7 +68,11 @@ export function parseRecipient(i: Instance, address: string): Recipient | undefi
   }
   if (local.startsWith(intake + i.separator)) {
     const caseId = local.slice(intake.length + i.separator.length).toUpperCase();
-    return caseIdPattern(i.caseIdPrefix).test(caseId) ? { kind: 'case', caseId } : undefined;
+    if (caseIdPattern(i.caseIdPrefix).test(caseId)) return { kind: 'case', caseId };
+    // security+project-ID@: a report for a registered project, through the centre. Any well-formed
+    // ID is accepted here; an unknown or inactive one is answered once the message is read.
+    const project = /^project-([a-z0-9][a-z0-9._-]{0,63})$/.exec(local.slice(intake.length + i.separator.length));
+    return project ? { kind: 'project', projectId: project[1]! } : undefined;
   }
   return undefined;
 }

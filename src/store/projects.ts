@@ -1,0 +1,132 @@
+import type { ProjectContact, RegisteredProject } from '../cases/project.js';
+import type { Db } from './db.js';
+
+export type { ProjectContact, RegisteredProject };
+
+/** The fields a change may set (undefined: unchanged). */
+export interface ProjectChange {
+  name?: string;
+  policyAgreedAt?: string | null;
+  active?: boolean;
+  fixesUrl?: string | null;
+}
+
+interface Row {
+  id: string;
+  name: string;
+  policy_agreed_at: string | null;
+  active: number;
+  fixes_url: string | null;
+  source: string;
+  created_at: string;
+  updated_at: string;
+}
+
+function contactsOf(db: Db, id: string): ProjectContact[] {
+  return db
+    .prepare('SELECT email, name, fingerprint, source, added_at AS addedAt FROM project_contacts WHERE project_id = ? ORDER BY added_at, email')
+    .all(id) as ProjectContact[];
+}
+
+const fromRow = (db: Db, r: Row): RegisteredProject => ({
+  id: r.id,
+  name: r.name,
+  policyAgreedAt: r.policy_agreed_at,
+  active: r.active === 1,
+  fixesUrl: r.fixes_url,
+  source: r.source,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  contacts: contactsOf(db, r.id),
+});
+
+/** Every registered project, by ID. Read from the database each time: CLI and mail changes count at once. */
+export function listProjects(db: Db): RegisteredProject[] {
+  return (db.prepare('SELECT * FROM projects ORDER BY id').all() as Row[]).map((r) => fromRow(db, r));
+}
+
+/** One project, or undefined. */
+export function getProject(db: Db, id: string): RegisteredProject | undefined {
+  const r = db.prepare('SELECT * FROM projects WHERE id = ?').get(id.toLowerCase()) as Row | undefined;
+  return r ? fromRow(db, r) : undefined;
+}
+
+/** Adds a project; false when the ID is taken. */
+export function insertProject(db: Db, p: { id: string; name: string; source: string } & ProjectChange, at: string): boolean {
+  return (
+    db
+      .prepare('INSERT INTO projects (id, name, policy_agreed_at, active, fixes_url, source, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING')
+      .run(p.id, p.name, p.policyAgreedAt ?? null, p.active === false ? 0 : 1, p.fixesUrl ?? null, p.source, at, at).changes > 0
+  );
+}
+
+/** Changes the given fields of a project; false when there is no such project. */
+export function updateProject(db: Db, id: string, c: ProjectChange, at: string): boolean {
+  const cur = getProject(db, id);
+  if (!cur) return false;
+  db.prepare('UPDATE projects SET name = ?, policy_agreed_at = ?, active = ?, fixes_url = ?, updated_at = ? WHERE id = ?').run(
+    c.name ?? cur.name,
+    c.policyAgreedAt === undefined ? cur.policyAgreedAt : c.policyAgreedAt,
+    (c.active ?? cur.active) ? 1 : 0,
+    c.fixesUrl === undefined ? cur.fixesUrl : c.fixesUrl,
+    at,
+    id,
+  );
+  return true;
+}
+
+/** Removes a project and its contacts (the cases that named it keep their history). */
+export function deleteProject(db: Db, id: string): boolean {
+  return db.prepare('DELETE FROM projects WHERE id = ?').run(id).changes > 0;
+}
+
+/** Adds or re-pins a contact of a project (the fingerprint given now is the one pinned). */
+export function upsertProjectContact(db: Db, projectId: string, c: Omit<ProjectContact, 'addedAt'>, at: string): void {
+  db.prepare(
+    `INSERT INTO project_contacts (project_id, email, name, fingerprint, source, added_at) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT(project_id, email) DO UPDATE SET name = excluded.name, fingerprint = excluded.fingerprint, source = excluded.source`,
+  ).run(projectId, c.email.toLowerCase(), c.name, c.fingerprint, c.source, at);
+  db.prepare('UPDATE projects SET updated_at = ? WHERE id = ?').run(at, projectId);
+}
+
+/** Removes one contact of a project; false when it was none. */
+export function deleteProjectContact(db: Db, projectId: string, email: string): boolean {
+  return db.prepare('DELETE FROM project_contacts WHERE project_id = ? AND email = ?').run(projectId, email.toLowerCase()).changes > 0;
+}
+
+/** Registry contacts whose pinned key is `fingerprint` (for `vmtd keys show|remove`). */
+export function projectContactsPinnedTo(db: Db, fingerprint: string): Array<{ projectId: string; email: string }> {
+  return db.prepare('SELECT project_id AS projectId, email FROM project_contacts WHERE fingerprint = ? ORDER BY project_id, email').all(fingerprint.toUpperCase()) as Array<{ projectId: string; email: string }>;
+}
+
+/** A project the configuration names, with each contact's configured fingerprint. */
+export interface SeedProject {
+  id: string;
+  name: string;
+  contacts: Array<{ email: string; name: string; fingerprint: string | null }>;
+}
+
+/**
+ * Seeds the registry from the configuration's `projects:` (at start and on reload), in one
+ * transaction. A configured project is inserted when absent and keeps the configured name; its
+ * configured contacts are (re)pinned to their configured fingerprint, and contacts the
+ * configuration added before but names no longer are dropped. Contacts added by CLI or mail, the
+ * policy date, the active flag and the fixes URL are the registry's own and stay. Projects the
+ * configuration does not name are left alone: they are data now.
+ */
+export function seedProjects(db: Db, projects: SeedProject[], at: string): void {
+  db.transaction(() => {
+    for (const p of projects) {
+      const cur = getProject(db, p.id);
+      if (!cur) insertProject(db, { id: p.id, name: p.name, source: 'config' }, at);
+      else if (cur.name !== p.name) db.prepare('UPDATE projects SET name = ?, updated_at = ? WHERE id = ?').run(p.name, at, p.id);
+      const wanted = new Set(p.contacts.map((c) => c.email.toLowerCase()));
+      for (const c of contactsOf(db, p.id)) if (c.source === 'config' && !wanted.has(c.email)) deleteProjectContact(db, p.id, c.email);
+      for (const c of p.contacts) {
+        const cur = contactsOf(db, p.id).find((x) => x.email === c.email.toLowerCase());
+        if (cur && cur.source === 'config' && cur.fingerprint === c.fingerprint && cur.name === c.name) continue;
+        upsertProjectContact(db, p.id, { email: c.email, name: c.name, fingerprint: c.fingerprint, source: 'config' }, at);
+      }
+    }
+  })();
+}
