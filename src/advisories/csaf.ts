@@ -235,7 +235,9 @@ export function toCsaf(adv: Advisory, opts: CsafOptions = {}): Record<string, un
     if (rem.length > 0) out.remediations = rem;
     if (v?.cvss && affected.length > 0) {
       const c = parseCvss(v.cvss);
-      if (typeof c !== 'string') out.scores = [{ cvss_v3: cvssJson(c), products: affected }];
+      // CSAF 2.0 has no cvss_v4 score: a v4.0 vector is kept as a note (docs/advisory-format.md)
+      if (typeof c !== 'string' && c.version !== '4.0') out.scores = [{ cvss_v3: cvssJson(c), products: affected }];
+      else if (typeof c !== 'string') out.notes = [...(out.notes as object[]), { category: 'other', title: 'CVSS v4.0', text: `CVSS v4.0 base score ${c.baseScore.toFixed(1)} (${c.baseSeverity}): ${c.vector}` }];
     }
     out.title = v ? `${v.cveId}: ${adv.title}` : adv.title;
     return out;

@@ -3,6 +3,7 @@
  * only (ADP containers are added by others).
  */
 import { cvssJson, parseCvss } from './cvss.js';
+import { cvss4Json } from './cvss4.js';
 import type { Advisory, AffectedProduct, Vulnerability } from './types.js';
 import { creditLabel, modifiedDate, pageFile, type RenderOptions } from './view.js';
 
@@ -71,7 +72,8 @@ function record(adv: Advisory, v: Vulnerability, opts: RenderOptions, org: strin
   if (v.cvss) {
     const c = parseCvss(v.cvss);
     if (typeof c !== 'string') {
-      cna.metrics = [{ format: 'CVSS', scenarios: [{ lang: 'en', value: 'GENERAL' }], [c.version === '3.1' ? 'cvssV3_1' : 'cvssV3_0']: cvssJson(c) }];
+      const metric = c.version === '4.0' ? { cvssV4_0: cvss4Json(c) } : { [c.version === '3.1' ? 'cvssV3_1' : 'cvssV3_0']: cvssJson(c) };
+      cna.metrics = [{ format: 'CVSS', scenarios: [{ lang: 'en', value: 'GENERAL' }], ...metric }];
     }
   }
   if (uniqueCredits.length > 0) cna.credits = uniqueCredits;

@@ -1,7 +1,12 @@
 /**
  * CVSS v3.0/v3.1 base vectors: parsing and the base score, because CVE JSON 5 metrics require
  * `baseScore` and `baseSeverity` next to the vector (formulas from the FIRST specification).
+ * CVSS v4.0 base vectors are accepted beside them (cvss4.ts).
  */
+
+import { parseCvss4, type CvssV4 } from './cvss4.js';
+
+export type { CvssV4 } from './cvss4.js';
 
 export interface CvssV3 {
   version: '3.0' | '3.1';
@@ -19,15 +24,18 @@ const ALLOWED: Record<BaseMetric, string[]> = {
   S: ['U', 'C'], C: ['H', 'L', 'N'], I: ['H', 'L', 'N'], A: ['H', 'L', 'N'],
 };
 
+/** A parsed, scored base vector of either version (`version` tells which). */
+export type Cvss = CvssV3 | CvssV4;
+
 /**
- * Parses a v3.x base vector and computes its score. Returns an error message (never throws)
- * for anything else, including v4.0 vectors, whose score needs the v4 lookup tables.
+ * Parses a v3.x or v4.0 base vector and computes its score. Returns an error message (never
+ * throws) for anything else.
  */
-export function parseCvss(vector: string): CvssV3 | string {
+export function parseCvss(vector: string): Cvss | string {
+  if (vector.startsWith('CVSS:4.0/')) return parseCvss4(vector);
   const m = /^CVSS:(3\.[01])\/(.*)$/.exec(vector);
   if (!m) {
-    if (vector.startsWith('CVSS:4.0/')) return 'CVSS v4.0 vectors are not supported (CVE records need a computed base score); give a CVSS:3.1 vector';
-    return `"${vector}" is not a CVSS v3 vector (expected CVSS:3.1/AV:_/AC:_/PR:_/UI:_/S:_/C:_/I:_/A:_)`;
+    return `"${vector}" is not a CVSS v3 or v4.0 vector (expected CVSS:3.1/AV:_/AC:_/PR:_/UI:_/S:_/C:_/I:_/A:_ or CVSS:4.0/AV:_/AC:_/AT:_/PR:_/UI:_/VC:_/VI:_/VA:_/SC:_/SI:_/SA:_)`;
   }
   const version = m[1] === '3.0' ? '3.0' : '3.1';
   const metrics: Partial<Record<BaseMetric, string>> = {};

@@ -97,7 +97,9 @@ const LEVELS: Record<string, Record<string, number>> = {
 };
 
 // The highest-severity vectors of each EQ level (max_composed.js); EQ3 is indexed by EQ6 too.
-const MAX_COMPOSED = {
+const MAX_COMPOSED: {
+  eq1: string[][]; eq2: string[][]; eq3: string[][][]; eq4: string[][]; eq5: string[][];
+} = {
   eq1: [['AV:N/PR:N/UI:N/'], ['AV:A/PR:N/UI:N/', 'AV:N/PR:L/UI:N/', 'AV:N/PR:N/UI:P/'], ['AV:P/PR:N/UI:N/', 'AV:A/PR:L/UI:P/']],
   eq2: [['AC:L/AT:N/'], ['AC:H/AT:N/', 'AC:L/AT:P/']],
   eq3: [
@@ -108,7 +110,7 @@ const MAX_COMPOSED = {
   ],
   eq4: [['SC:H/SI:S/SA:S/'], ['SC:H/SI:H/SA:H/'], ['SC:L/SI:L/SA:L/']],
   eq5: [['E:A/'], ['E:P/'], ['E:U/']],
-} as const;
+};
 
 // Depth of each MacroVector in severity steps, +1 (max_severity.js).
 const MAX_SEVERITY = { eq1: [1, 4, 5], eq2: [1, 2], eq3eq6: [[7, 6], [8, 8], [NaN, 10]], eq4: [6, 5, 4] };

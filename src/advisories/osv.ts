@@ -73,7 +73,7 @@ export function toOsv(adv: Advisory, opts: RenderOptions = {}): Record<string, u
   // One top-level severity is only meaningful when every CVE shares the vector; otherwise the
   // per-CVE vectors stay in database_specific rather than pretending one applies to all.
   if (vectors.length === 1 && adv.vulnerabilities.every((v) => v.cvss === vectors[0])) {
-    record.severity = [{ type: 'CVSS_V3', score: vectors[0] }];
+    record.severity = [{ type: vectors[0]?.startsWith('CVSS:4.0/') ? 'CVSS_V4' : 'CVSS_V3', score: vectors[0] }];
   }
   record.affected = adv.affectedProducts.map((p) => affected(p, adv));
   record.references = refs;
