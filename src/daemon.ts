@@ -10,8 +10,8 @@ import { smtpTransport } from './outbound/smtp.js';
 import type { Transport } from './outbound/transport.js';
 import { OutboxWorker } from './outbound/worker.js';
 import { startScheduler, type Scheduler } from './jobs/cron.js';
-import { startMetrics } from './metrics.js';
-import { startImapIntake } from './intake/imap.js';
+import { startMetrics, type LoopProbes } from './metrics.js';
+import { startImapIntake, type ImapIntake } from './intake/imap.js';
 import { siteOptions, writeTeamSite } from './advisories/site.js';
 import { StartupError } from './startup-error.js';
 
@@ -112,15 +112,26 @@ export async function startDaemon(config: Config, clock: Clock, log: Logger): Pr
   let started = false;
   let smtp: SmtpIntake | undefined;
   let metrics: Awaited<ReturnType<typeof startMetrics>> | null = null;
+  // What /healthz and the gauges read of the loops started below (the listener is bound first).
+  const loops: { plannerRanAt: number; imap?: ImapIntake } = { plannerRanAt: 0 };
+  const probes: LoopProbes = {
+    startedAt: clock().getTime(),
+    pipelineProgress: () => engine.pipeline.lastProgress,
+    schedulerLastRun: () => loops.plannerRanAt,
+    imap: () => loops.imap?.status() ?? [],
+  };
   try {
     smtp = await listen(config.smtp.host, config.smtp.port, 'smtp.host, smtp.port', () => startSmtpIntake(engine.ctx, () => started && engine.pipeline.kick()));
-    if (config.metrics.enabled) metrics = await listen(config.metrics.host, config.metrics.port, 'metrics.host, metrics.port', () => startMetrics(engine.ctx));
+    if (config.metrics.enabled) metrics = await listen(config.metrics.host, config.metrics.port, 'metrics.host, metrics.port', () => startMetrics(engine.ctx, probes));
   } catch (err) {
     await smtp?.close();
     await engine.stop();
     throw err;
   }
-  const scheduler = startScheduler(engine.ctx, () => engine.outbox.kick());
+  const scheduler = startScheduler(engine.ctx, () => {
+    loops.plannerRanAt = clock().getTime();
+    engine.outbox.kick();
+  });
   // A processed message may have made something due (X-PUBLISH, an approval): plan again at once.
   engine.pipeline.onProcessed = () => {
     engine.outbox.kick();
@@ -133,7 +144,8 @@ export async function startDaemon(config: Config, clock: Clock, log: Logger): Pr
   await writeTeamSite(config.instance.publicDir, siteOptions(config.instance, engine.ctx.team, clock(), config.policy.maxEmbargoDays)).catch((err: unknown) => {
     log.warn({ publicDir: config.instance.publicDir, err: (err as Error).message }, 'cannot write security.txt and the team key into the public directory');
   });
-  const imap = startImapIntake(engine.ctx, () => engine.pipeline.kick());
+  const mailboxes = startImapIntake(engine.ctx, () => engine.pipeline.kick());
+  loops.imap = mailboxes;
   // The outbox retries deferred mail; the spool poll picks up what `vmtd ingest` or IMAP spooled,
   // and rows a failed attempt left pending.
   const retry = setInterval(() => engine.outbox.kick(), 30_000);
@@ -159,7 +171,7 @@ export async function startDaemon(config: Config, clock: Clock, log: Logger): Pr
       clearInterval(retry);
       clearInterval(poll);
       await intake.close();
-      await imap.stop();
+      await mailboxes.stop();
       await metrics?.stop();
       await scheduler.stop();
       await engine.stop();

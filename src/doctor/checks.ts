@@ -12,6 +12,7 @@ import { migrate, type Db } from '../store/db.js';
 import { Keyring } from '../store/keyring.js';
 import { migrations } from '../store/migrations.js';
 import { quarantined } from '../store/spool.js';
+import { copyStoredKeys, databaseHealth, failedDeliveriesSince, openForReading } from '../store/doctor-facts.js';
 
 export type Level = 'ok' | 'warn' | 'FAIL';
 
@@ -116,31 +117,18 @@ export function checkPermissions(dataDir: string): Finding[] {
   return out;
 }
 
-/**
- * Opens the database for reading without creating or changing anything: the live file read-only
- * while a daemon has it open (its -wal and -shm exist), else a snapshot in memory (a read-only
- * open would leave -wal and -shm files behind). Never migrates. Undefined when there is none.
- */
-export function openForReading(file: string): Db | undefined {
-  if (!existsSync(file)) return undefined;
-  if (existsSync(`${file}-wal`) && existsSync(`${file}-shm`)) return new Database(file, { readonly: true, fileMustExist: true });
-  const image = readFileSync(file);
-  // A WAL database's header says so (bytes 18-19 = 2); the in-memory copy reads as a plain one.
-  if (image.length >= 20 && image[18] === 2 && image[19] === 2) image[18] = image[19] = 1;
-  return new Database(image, { readonly: true });
-}
+export { openForReading };
 
 /** The database answers integrity_check with ok, its schema is one this vmtd knows; quarantine and failed deliveries. */
 export function checkDatabase(db: Db, now: Date): Finding[] {
   const out: Finding[] = [];
-  const version = db.pragma('user_version', { simple: true }) as number;
+  const { version, integrity: r } = databaseHealth(db);
   if (version > migrations.length) return [fail(`database schema version ${version} is newer than this vmtd knows (${migrations.length})`, 'run the vmtd version that wrote it, or restore a backup')];
   if (version < migrations.length) out.push(warn(`database schema version ${version}; this vmtd uses ${migrations.length}`, 'vmtd serve (or vmtd init) upgrades it at start; take a vmtd backup first'));
-  const r = db.pragma('integrity_check', { simple: true }) as string;
   out.push(r === 'ok' ? ok('database integrity_check: ok') : fail(`database integrity_check: ${r}`, 'restore the last vmtd backup'));
   const q = quarantined(db);
   if (q.length > 0) out.push(warn(`${q.length} quarantined message(s)`, 'see vmtd spool list --quarantined; the reasons say what was wrong; vmtd spool release ID or drop ID'));
-  const failed = (db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE state = 'failed' AND created_at >= ?").get(new Date(now.getTime() - DAY).toISOString()) as { n: number }).n;
+  const failed = failedDeliveriesSince(db, new Date(now.getTime() - DAY).toISOString());
   if (failed > 0) out.push(warn(`${failed} delivery(ies) failed in the last day`, 'check the recipients and the smart host; the coordinators were told'));
   return out;
 }
@@ -161,10 +149,7 @@ export async function readTeamKey(file: string): Promise<openpgp.PublicKey | und
 export async function keyringView(config: Config, db: Db | undefined, team: openpgp.PublicKey | undefined, now: Date): Promise<{ keyring: Keyring; people: ConfiguredPeople; findings: Finding[] }> {
   const mem = new Database(':memory:');
   migrate(mem);
-  if (db) {
-    const insert = mem.prepare('INSERT OR REPLACE INTO keys (fingerprint, armored, emails, source, added_at) VALUES (?, ?, ?, ?, ?)');
-    for (const k of db.prepare('SELECT fingerprint, armored, emails, source, added_at FROM keys').all() as Array<Record<string, string>>) insert.run(k.fingerprint, k.armored, k.emails, k.source, k.added_at);
-  }
+  if (db) copyStoredKeys(db, mem);
   const keyring = await Keyring.load(mem, now);
   if (team) await keyring.add([team], 'team', now.toISOString());
   const findings: Finding[] = [];

@@ -8,11 +8,30 @@ import { readHeaders } from '../mail/headers.js';
 import { SerialRunner } from '../serial.js';
 import { spoolSealed } from '../store/spool.js';
 import { sealForSpool } from '../store/spool-receiver.js';
+import { counters } from '../counters.js';
 
 const HANDLED = '$vmtd-spooled';
 
 export interface ImapIntake {
+  /** Each mailbox (user@host:port/mailbox) and whether it is connected with the mailbox open. */
+  status(): Array<{ account: string; connected: boolean }>;
   stop(): Promise<void>;
+}
+
+/**
+ * An IMAP failure as a mail admin needs it: the error, and what the server said when it said
+ * something (imapflow's responseText and serverResponseCode, e.g. AUTHENTICATIONFAILED), the
+ * system error code of a connection failure, and whether the login was refused.
+ */
+export function imapFailure(err: unknown): Record<string, string | boolean> {
+  const e = (err ?? {}) as { message?: string; code?: string; responseText?: string; serverResponseCode?: string; authenticationFailed?: boolean };
+  return {
+    err: e.message ?? String(err),
+    ...(e.code ? { code: e.code } : {}),
+    ...(e.serverResponseCode ? { serverResponseCode: e.serverResponseCode } : {}),
+    ...(e.responseText ? { serverSaid: e.responseText } : {}),
+    ...(e.authenticationFailed ? { authenticationFailed: true } : {}),
+  };
 }
 
 /**
@@ -28,6 +47,7 @@ function watchMailbox(ctx: Vmtd, box: ImapMailbox, onSpooled: (id: number) => vo
   let stopped = false;
   let delay = 1000;
   let timer: NodeJS.Timeout | undefined;
+  let connected = false;
 
   const seen = (uidValidity: string, uid: number): boolean => imapSeen(ctx.db, account, uidValidity, uid);
 
@@ -50,6 +70,7 @@ function watchMailbox(ctx: Vmtd, box: ImapMailbox, onSpooled: (id: number) => vo
           markImapSeen(ctx.db, account, uidValidity, uid, spoolId);
           return spoolId;
         })();
+        counters.received.inc({ via: 'imap' });
         log.info({ uid, spool: id }, 'spooled from IMAP');
         onSpooled(id);
       }
@@ -60,7 +81,7 @@ function watchMailbox(ctx: Vmtd, box: ImapMailbox, onSpooled: (id: number) => vo
     }
   }, (err) => {
     // Logged, and the connection is dropped: the reconnect (with backoff) catches up again.
-    log.warn({ err: (err as Error)?.message ?? String(err) }, 'IMAP catch-up failed; reconnecting');
+    log.warn(imapFailure(err), 'IMAP catch-up failed; reconnecting');
     client?.close();
   });
 
@@ -68,8 +89,9 @@ function watchMailbox(ctx: Vmtd, box: ImapMailbox, onSpooled: (id: number) => vo
     if (stopped) return;
     const c = new ImapFlow({ host: box.host, port: box.port, secure: box.secure, auth: { user: box.user, pass: box.pass }, logger: false, autoIdleDelay: 1000, maxIdleTime: 5 * 60_000 });
     client = c;
-    c.on('error', (err: Error) => log.warn({ err: err.message }, 'IMAP error'));
+    c.on('error', (err: Error) => log.warn(imapFailure(err), 'IMAP error'));
     c.on('close', () => {
+      if (client === c) connected = false;
       if (stopped) return;
       log.warn({ retryInMs: delay }, 'IMAP connection closed; reconnecting');
       timer = setTimeout(() => void connect(), delay);
@@ -81,15 +103,17 @@ function watchMailbox(ctx: Vmtd, box: ImapMailbox, onSpooled: (id: number) => vo
       if (box.after === 'move') await c.mailboxCreate(box.moveTo).catch(() => undefined);
       await c.mailboxOpen(box.mailbox);
       delay = 1000;
+      connected = true;
       log.info('IMAP mailbox open; catching up');
       await catchUp.settle();
     } catch (err) {
-      log.warn({ err: (err as Error).message }, 'IMAP connect failed');
+      log.warn(imapFailure(err), 'IMAP connect failed');
       c.close();
     }
   };
   void connect();
   return {
+    status: () => [{ account, connected }],
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
@@ -102,5 +126,5 @@ function watchMailbox(ctx: Vmtd, box: ImapMailbox, onSpooled: (id: number) => vo
 /** Starts a watcher for every mailbox in `imap:`; stop() logs out of all of them. */
 export function startImapIntake(ctx: Vmtd, onSpooled: (id: number) => void): ImapIntake {
   const watchers = ctx.config.imap.map((box) => watchMailbox(ctx, box, onSpooled));
-  return { stop: async () => void (await Promise.all(watchers.map((w) => w.stop()))) };
+  return { status: () => watchers.flatMap((w) => w.status()), stop: async () => void (await Promise.all(watchers.map((w) => w.stop()))) };
 }

@@ -3,6 +3,8 @@ import { countSpoolAttempt, pendingSpoolIds, quarantineSpool, spoolRow } from '.
 import { iso } from '../clock.js';
 import { addEvent } from '../store/events.js';
 import { SerialRunner } from '../serial.js';
+import { counters } from '../counters.js';
+import { processedFacts } from '../store/metrics-facts.js';
 import { CaseIdRace, processSpooled } from './process.js';
 
 /** Attempts before a row that keeps failing (a bug, an unreadable row) is quarantined. */
@@ -34,6 +36,9 @@ export class Pipeline {
     /** Called after each processed message (e.g. to kick the outbox and the planner). */
     public onProcessed: () => void = () => {},
   ) {}
+
+  /** Clock time (ms) at which the last row was finished (processed, or its failure recorded); 0 before the first. For /healthz. */
+  lastProgress = 0;
 
   kick(): void {
     this.runner.kick();
@@ -73,11 +78,28 @@ export class Pipeline {
       if (!row) return 'done';
       stage.name = 'internal error';
       await processSpooled(this.ctx, row);
+      this.count(id);
     } catch (err) {
       if (err instanceof CaseIdRace) return 'race';
       this.failed(id, stage.name, err);
     }
+    this.lastProgress = this.ctx.clock().getTime();
     return 'done';
+  }
+
+  /** Counts what a processed row came to (metrics); a failure to read it only costs the count. */
+  private count(id: number): void {
+    try {
+      const f = processedFacts(this.ctx.db, id);
+      if (!f || f.state === 'pending') return;
+      const outcome = f.state === 'quarantined' ? 'quarantined' : (f.outcome ?? 'unknown');
+      counters.processed.inc({ outcome });
+      if (outcome === 'quarantined') counters.quarantined.inc();
+      if (outcome === 'report' || outcome === 'case-message') counters.relayed.inc();
+      for (const c of f.commands) counters.commands.inc({ outcome: c });
+    } catch (err) {
+      this.ctx.log.warn({ spool: id, err: errorLine(err) }, 'cannot count a processed message for the metrics');
+    }
   }
 
   private failed(id: number, what: string, err: unknown): void {
@@ -92,6 +114,8 @@ export class Pipeline {
           quarantineSpool(this.ctx.db, id, reason, at);
           addEvent(this.ctx.db, null, at, 'vmtd', 'quarantined', { spool: id, reason });
         })();
+        counters.processed.inc({ outcome: 'quarantined' });
+        counters.quarantined.inc();
         this.ctx.log.warn({ spool: id, reason }, 'message quarantined (vmtd spool show / release / drop)');
       }
     } catch (recordErr) {

@@ -6,6 +6,7 @@ import { dataFiles, type Vmtd } from '../context.js';
 import { parseRecipient } from '../mail/addresses.js';
 import { spoolBacklog, spoolSealed } from '../store/spool.js';
 import { SpoolReceiver } from '../store/spool-receiver.js';
+import { counters } from '../counters.js';
 
 /**
  * smtp-server options that keep the greeting immediate: no reverse DNS lookup of the client before
@@ -77,6 +78,16 @@ function reply(code: number, message: string): Error {
   return Object.assign(new Error(message), { responseCode: code });
 }
 
+/**
+ * A refusal: logged for the mail admin (code, client IP, session, envelope sender and the reason
+ * as sent, which names at most an envelope address; never message content), counted by code.
+ */
+function refusal(log: Vmtd['log'], session: SMTPServerSession, code: number, message: string): Error {
+  counters.smtpRejects.inc({ code: String(code) });
+  log.warn({ code, client: session.remoteAddress, session: session.id, from: session.envelope?.mailFrom ? session.envelope.mailFrom.address : undefined, reason: message }, 'smtp refused');
+  return reply(code, message);
+}
+
 export interface SmtpIntake {
   port: number;
   /** Stops accepting (new connections get 421), lets the transaction in hand finish, then resolves. */
@@ -106,18 +117,18 @@ export async function startSmtpIntake(ctx: Vmtd, onSpooled: (id: number) => void
     logger: false,
     ...greetingOptions,
     onConnect(session, callback) {
-      if (closing) return callback(reply(421, 'vmtd is shutting down, try again later'));
+      if (closing) return callback(refusal(ctx.log, session, 421, 'vmtd is shutting down, try again later'));
       callback();
       logClientHostname(ctx.log, session.remoteAddress, session.id);
     },
-    onMailFrom(_address, _session, callback) {
+    onMailFrom(_address, session, callback) {
       // Backpressure: when processing falls behind, senders' MTAs queue and retry instead of
       // the spool growing without bound (latency and disk stay bounded).
-      if (spoolBacklog(ctx.db) >= smtp.maxBacklog) return callback(reply(451, '4.3.2 too much mail waiting to be processed, try again later'));
+      if (spoolBacklog(ctx.db) >= smtp.maxBacklog) return callback(refusal(ctx.log, session, 451, '4.3.2 too much mail waiting to be processed, try again later'));
       callback();
     },
-    onRcptTo(address, _session, callback) {
-      if (!parseRecipient(instance, address.address)) return callback(reply(550, `5.1.1 <${address.address}>: no such recipient here (relay denied)`));
+    onRcptTo(address, session, callback) {
+      if (!parseRecipient(instance, address.address)) return callback(refusal(ctx.log, session, 550, `5.1.1 <${address.address}>: no such recipient here (relay denied)`));
       callback();
     },
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {
@@ -129,17 +140,17 @@ export async function startSmtpIntake(ctx: Vmtd, onSpooled: (id: number) => void
       });
       stream.on('error', (err: Error) => {
         void received.abort();
-        callback(reply(451, `4.3.0 error reading the message: ${err.message}`));
+        callback(refusal(ctx.log, session, 451, `4.3.0 error reading the message: ${err.message}`));
       });
       stream.on('end', () => void commit());
       const commit = async (): Promise<void> => {
         if (stream.sizeExceeded || received.size > smtp.maxMessageBytes) {
           await received.abort();
-          return callback(reply(552, `5.3.4 message exceeds the maximum size of ${smtp.maxMessageBytes} bytes`));
+          return callback(refusal(ctx.log, session, 552, `5.3.4 message exceeds the maximum size of ${smtp.maxMessageBytes} bytes`));
         }
         if (closing) {
           await received.abort();
-          return callback(reply(421, '4.3.2 shutting down, message not accepted; try again later'));
+          return callback(refusal(ctx.log, session, 421, '4.3.2 shutting down, message not accepted; try again later'));
         }
         try {
           const sealed = await received.finish();
@@ -147,13 +158,14 @@ export async function startSmtpIntake(ctx: Vmtd, onSpooled: (id: number) => void
           const envelope = { mailFrom: env.mailFrom ? env.mailFrom.address : '', rcptTo: env.rcptTo.map((r) => r.address), via: 'smtp' as const };
           const id = spoolSealed(ctx.db, sealed, received.size, envelope, iso(ctx.clock()));
           callback(null, `2.0.0 queued as ${id}`);
+          counters.received.inc({ via: 'smtp' });
           onSpooled(id);
         } catch (err) {
           await received.abort();
           const code = (err as { code?: string }).code ?? '';
-          ctx.log.error({ err: code || (err as Error).message }, 'spool write failed');
-          if (code === 'SQLITE_FULL' || code === 'ENOSPC') return callback(reply(452, '4.3.1 insufficient system storage, try again later'));
-          callback(reply(451, '4.3.0 temporary local problem, try again later'));
+          ctx.log.error({ err: code || (err as Error).message, client: session.remoteAddress, session: session.id }, 'spool write failed');
+          if (code === 'SQLITE_FULL' || code === 'ENOSPC') return callback(refusal(ctx.log, session, 452, '4.3.1 insufficient system storage, try again later'));
+          callback(refusal(ctx.log, session, 451, '4.3.0 temporary local problem, try again later'));
         }
       };
     },

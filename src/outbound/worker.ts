@@ -10,6 +10,7 @@ import { nextAttempt, pastHorizon } from './backoff.js';
 import { materialize } from './materialize.js';
 import { lettersToCoordinators } from '../compose/letters.js';
 import type { DeliveryResult, Transport } from './transport.js';
+import { counters } from '../counters.js';
 
 /** How many small mails are handed to the transport at once. */
 const CONCURRENCY = 8;
@@ -84,7 +85,10 @@ export class OutboxWorker {
       const at = iso(this.ctx.clock());
       const sent = results.filter((r) => r.result.ok);
       this.ctx.db.transaction(() => sent.forEach((r) => markSent(this.ctx.db, r.row.id, at)))();
-      for (const { row } of sent) this.ctx.log.info({ outbox: row.id, case: row.caseId, kind: row.kind }, 'delivered');
+      for (const { row } of sent) {
+        counters.delivered.inc({ kind: row.kind });
+        this.ctx.log.info({ outbox: row.id, case: row.caseId, kind: row.kind }, 'delivered');
+      }
       let stuck = false;
       for (const { row, result } of results) if (!result.ok) stuck = !(await this.undelivered(row, this.giveUpLocal(row, result))) || stuck;
       // A row whose failure could not be recorded is still due: leave it to the next kick rather than claim it again at once.
@@ -118,10 +122,12 @@ export class OutboxWorker {
       return true;
     } catch (err) {
       const error = `${result.error}; then: ${errorText(err)}`;
-      this.ctx.log.error({ outbox: row.id, err: error }, 'recording a failed delivery failed');
+      this.ctx.log.error({ outbox: row.id, case: row.caseId, kind: row.kind, err: error }, 'recording a failed delivery failed');
       try {
-        if (result.permanent || row.attempts + 1 >= MAX_LOCAL_ATTEMPTS) markFailed(this.ctx.db, row.id, error);
+        const giveUp = result.permanent || row.attempts + 1 >= MAX_LOCAL_ATTEMPTS;
+        if (giveUp) markFailed(this.ctx.db, row.id, error);
         else markRetry(this.ctx.db, row.id, error, iso(nextAttempt(this.ctx.clock(), row.attempts)));
+        (giveUp ? counters.failed : counters.deferred).inc({ kind: row.kind });
         return true;
       } catch (again) {
         this.ctx.log.error({ outbox: row.id, err: errorText(again) }, 'cannot record the failed delivery; the row waits for the next pass');
@@ -167,8 +173,10 @@ export class OutboxWorker {
     const now = ctx.clock();
     const facts = outboxFacts(ctx.db, row.id)!;
     if (!result.permanent && !pastHorizon(facts.createdAt, now, ctx.config.delivery.retryHorizonHours)) {
-      markRetry(ctx.db, row.id, result.error, iso(nextAttempt(now, row.attempts)));
-      ctx.log.warn({ outbox: row.id, attempts: row.attempts + 1, err: result.error }, 'delivery deferred');
+      const retryAt = iso(nextAttempt(now, row.attempts));
+      markRetry(ctx.db, row.id, result.error, retryAt);
+      counters.deferred.inc({ kind: row.kind });
+      ctx.log.warn({ outbox: row.id, case: row.caseId, kind: row.kind, rcpt: row.rcpt, attempts: row.attempts + 1, retryAt, err: result.error }, 'delivery deferred');
       return;
     }
     const alerts =
@@ -194,6 +202,7 @@ export class OutboxWorker {
       addEvent(ctx.db, row.caseId, at, 'vmtd', 'delivery-failed', { outbox: row.id, rcpt: row.rcpt, error: result.error });
       for (const a of alerts) enqueue(ctx.db, a, at);
     })();
-    ctx.log.error({ outbox: row.id, err: result.error }, 'delivery failed');
+    counters.failed.inc({ kind: row.kind });
+    ctx.log.error({ outbox: row.id, case: row.caseId, kind: row.kind, rcpt: row.rcpt, attempts: row.attempts + 1, err: result.error }, 'delivery failed');
   }
 }
