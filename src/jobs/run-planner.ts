@@ -1,9 +1,6 @@
-import { resolve } from 'node:path';
 import { iso } from '../clock.js';
 import type { Vmtd } from '../context.js';
-import { renderTemplateFile } from '../advisories/templates.js';
-import { advisorySubject, publishAdvisory, renderAdvisory, siteOptions } from '../advisories/index.js';
-import { packageRoot } from '../config/load.js';
+import { publishAdvisory } from '../advisories/index.js';
 import { caseAddress } from '../mail/addresses.js';
 import { describeKey } from '../pgp/keys.js';
 import { membersOf } from '../store/cases.js';
@@ -13,12 +10,10 @@ import { enqueue, type OutgoingMail } from '../store/outbox.js';
 import { composeLetter, keyBook, lettersToCoordinators } from '../compose/letters.js';
 import { recipientKey } from '../identity/recipient-key.js';
 import { formatUtc } from '../commands/embargo.js';
-import { latestAdvisory, publishable, releasable, type StoredAdvisory } from '../store/advisories.js';
-import { caseCredits } from '../store/case-records.js';
-import { datedOn, utcDay, withGivenCredits } from '../advisories/published.js';
+import { latestAdvisory, publicationsOf, publishable, publishedRevisions, recordPublication, releasable, type StoredAdvisory } from '../store/advisories.js';
 import { digestItems, quarantineSummary } from '../scheduler/digest.js';
 import { alertUnusableCoordinatorKeys } from './key-alerts.js';
-import { caseTimeline, timelineText } from './timeline.js';
+import { fileOptions, publicAdvisory, publicSubject, renderNotice, siteWriteOptions } from './publication.js';
 import { announcements, doneKeys, loadPlanCases, syncPlannedNotices } from '../store/plan-facts.js';
 import { caseTimes, digestFacts, markPublished, notifiedStakeholders } from '../store/job-facts.js';
 import { claimNotice, linkNoticeMail } from '../store/notices.js';
@@ -33,8 +28,6 @@ export interface TickSummary {
   failed: string[];
 }
 
-const templatesDir = resolve(packageRoot, 'templates/notices');
-const render = (name: string, data: object): string => renderTemplateFile(`${name}.txt`, data, templatesDir);
 
 /** `YYYY-MM-DD, 1500UTC`, as distros lists write disclosure times. */
 export function disclosureTime(d: Date): string {
@@ -70,7 +63,7 @@ async function effectOf(ctx: Vmtd, a: Action): Promise<Effect | undefined> {
     const quarantine = quarantineSummary(quarantineReasonsSince(ctx.db, iso(new Date(ctx.clock().getTime() - 86_400_000))));
     if (items.length === 0 && quarantine.total === 0) return { mails: [], event: { caseId: null, kind: 'digest-empty', detail: { coordinator: a.coordinator } }, notice: { caseId: null, kind: 'digest' } };
     const choice = await recipientKey(keyBook(ctx), { email: a.coordinator, fingerprint: null });
-    const mails = choice.ok ? [await composeLetter(ctx, { to: a.coordinator, key: choice.key, caseId: null, kind: 'digest', subject: `vmtd digest ${a.day}`, text: render('digest', { teamName, day: a.day, items, quarantine }), autoSubmitted: 'auto-generated' })] : [];
+    const mails = choice.ok ? [await composeLetter(ctx, { to: a.coordinator, key: choice.key, caseId: null, kind: 'digest', subject: `vmtd digest ${a.day}`, text: renderNotice(ctx, 'digest', { teamName, day: a.day, items, quarantine }), autoSubmitted: 'auto-generated' })] : [];
     return { mails, event: { caseId: null, kind: 'digest', detail: { coordinator: a.coordinator, items: items.length, quarantined: quarantine.total } }, notice: { caseId: null, kind: 'digest' } };
   }
   const c = caseTimes(ctx.db, a.caseId)!;
@@ -90,8 +83,8 @@ async function effectOf(ctx: Vmtd, a: Action): Promise<Effect | undefined> {
       }
       const pre = a.kind === 'pre-disclosure';
       const text = pre
-        ? render('pre-disclosure', { ...common, patches: (stored?.patches ?? []).map((p) => p.name) })
-        : render('update', { ...common, leaked: a.reason === 'leaked', overdue: a.reason === 'overdue', cancelled: a.reason === 'cancelled', published: a.reason === 'published' });
+        ? renderNotice(ctx, 'pre-disclosure', { ...common, patches: (stored?.patches ?? []).map((p) => p.name) })
+        : renderNotice(ctx, 'update', { ...common, leaked: a.reason === 'leaked', overdue: a.reason === 'overdue', cancelled: a.reason === 'cancelled', published: a.reason === 'published' });
       const mail = await composeLetter(ctx, {
         to: s.email,
         key: lookup.key,
@@ -112,7 +105,7 @@ async function effectOf(ctx: Vmtd, a: Action): Promise<Effect | undefined> {
     }
     case 'short-notice': {
       const s = ctx.config.stakeholders.find((x) => x.id === a.stakeholder)!;
-      const text = render('short-notice', { ...common, stakeholder: s.id, noticeDays: String(s.noticeDays), due: embargo ? formatUtc(new Date(embargo.getTime() - s.noticeDays * 86_400_000)) : '' });
+      const text = renderNotice(ctx, 'short-notice', { ...common, stakeholder: s.id, noticeDays: String(s.noticeDays), due: embargo ? formatUtc(new Date(embargo.getTime() - s.noticeDays * 86_400_000)) : '' });
       const mails = await lettersToCoordinators(ctx, { caseId: a.caseId, kind: 'alert', subject: `[${a.caseId}] ${s.id} notice is due, advisory not approved`, text, autoSubmitted: 'auto-generated' });
       return { mails, event: { caseId: a.caseId, kind: 'short-notice', detail: { stakeholder: s.id } }, notice: { caseId: a.caseId, kind: 'short-notice', stakeholder: s.id } };
     }
@@ -123,7 +116,7 @@ async function effectOf(ctx: Vmtd, a: Action): Promise<Effect | undefined> {
           : a.reason === 'not-approved'
             ? `advisory revision ${a.revision} is not approved: approve it (X-APPROVE)`
             : 'the case is not accepted: accept it (X-STATE: accepted)';
-      const text = render('unpublished', { caseId: a.caseId, disclosure: common.disclosure, why });
+      const text = renderNotice(ctx, 'unpublished', { caseId: a.caseId, disclosure: common.disclosure, why });
       const mails = await lettersToCoordinators(ctx, { caseId: a.caseId, kind: 'alert', subject: `[${a.caseId}] disclosure time passed, nothing published`, text, autoSubmitted: 'auto-generated' });
       return { mails, event: { caseId: a.caseId, kind: 'publication-held', detail: { reason: a.reason, revision: a.revision } }, notice: { caseId: a.caseId, kind: 'unpublished' } };
     }
@@ -134,7 +127,7 @@ async function effectOf(ctx: Vmtd, a: Action): Promise<Effect | undefined> {
           ? `the approved advisory is published at ${common.disclosure} (policy.leakGraceHours after the leak), or as soon as one is approved after that time.`
           : 'publish the advisory as soon as it is ready (X-APPROVE, then X-PUBLISH), or lift the embargo with X-EMBARGO: none.';
       const told = notifiedStakeholders(ctx.db, a.caseId);
-      const mails = await lettersToCoordinators(ctx, { caseId: a.caseId, kind: 'alert', subject: `[${a.caseId}] moves to the public workflow`, text: render('abnormal', { caseId: a.caseId, reason, next, stakeholders: told.join(', ') || 'none' }), autoSubmitted: 'auto-generated' });
+      const mails = await lettersToCoordinators(ctx, { caseId: a.caseId, kind: 'alert', subject: `[${a.caseId}] moves to the public workflow`, text: renderNotice(ctx, 'abnormal', { caseId: a.caseId, reason, next, stakeholders: told.join(', ') || 'none' }), autoSubmitted: 'auto-generated' });
       return { mails, event: { caseId: a.caseId, kind: 'abnormal-termination', detail: { reason: a.reason } }, notice: { caseId: a.caseId, kind: 'abnormal' } };
     }
     case 'publish': {
@@ -147,6 +140,8 @@ async function effectOf(ctx: Vmtd, a: Action): Promise<Effect | undefined> {
       }
       return publication(ctx, a.caseId, approved, common);
     }
+    case 'errata':
+      return erratum(ctx, a.caseId, a.revision, common);
   }
 }
 
@@ -154,34 +149,77 @@ async function publication(ctx: Vmtd, caseId: string, stored: StoredAdvisory, co
   const now = ctx.clock();
   const at = iso(now);
   // Dated the day it goes out, with the credits given by X-CREDIT merged into the YAML's.
-  const advisory = datedOn(withGivenCredits(stored.advisory, caseCredits(ctx.db, caseId)), utcDay(now));
+  const pub = publicAdvisory(ctx, caseId, stored, publicationsOf(ctx.db, caseId), now);
+  const { advisory, text } = pub;
   const mails: OutgoingMail[] = [];
-  const created = caseTimes(ctx.db, caseId)!.createdAt;
-  const timeline = ctx.config.policy.publishTimeline ? caseTimeline(ctx.db, caseId, created, now) : undefined;
-  const rendered = renderAdvisory(advisory, 'rst', timeline ? { timeline } : {});
-  const text = timeline ? `${rendered.trimEnd()}\n\n${timelineText(timeline)}\n` : rendered;
   for (const list of ctx.config.publicLists) {
-    const m = await composeLetter(ctx, { to: list, caseId: null, kind: 'advisory', subject: advisorySubject(advisory), text, autoSubmitted: 'auto-generated' });
+    const m = await composeLetter(ctx, { to: list, caseId: null, kind: 'advisory', subject: publicSubject(pub), text, autoSubmitted: 'auto-generated' });
     mails.push({ ...m, caseId });
   }
   const reporters = membersOf(ctx.db, caseId).filter((m) => m.role === 'reporter');
   const credits = [...advisory.reporters.map((r) => `${r.name}${r.affiliation ? ` from ${r.affiliation}` : ''} (${r.reported.join(', ')})`), ...advisory.credits.map((c) => `${c.name}${c.affiliation ? ` from ${c.affiliation}` : ''} (${c.type.toLowerCase().replace(/_/g, ' ')})`)];
   for (const r of reporters) {
     const lookup = await recipientKey(keyBook(ctx), { email: r.email, fingerprint: r.fingerprint, learnedKeyAllowed: true });
-    const letter = render('published-reporter', { ...common, advisoryId: advisory.id, credits });
+    const letter = renderNotice(ctx, 'published-reporter', { ...common, advisoryId: advisory.id, credits });
     mails.push(await composeLetter(ctx, { to: r.email, ...(lookup.ok ? { key: lookup.key } : {}), caseId, kind: 'notice', subject: `[${caseId}] published: ${advisory.id}`, text: lookup.ok ? letter : `The advisory for case ${caseId} is now public (${advisory.id}). Thank you.`, autoSubmitted: 'auto-generated' }));
   }
   return {
     mails,
     apply: () => {
       markPublished(ctx.db, caseId, stored.revision, at);
+      recordPublication(ctx.db, caseId, stored.revision, at);
     },
     after: async () => {
-      const site = siteOptions(ctx.config.instance, ctx.team, ctx.clock(), ctx.config.policy.maxEmbargoDays);
-      await publishAdvisory(advisory, ctx.config.instance.publicDir, { ...(timeline ? { timeline } : {}), site });
+      await publishAdvisory(advisory, ctx.config.instance.publicDir, { ...siteWriteOptions(ctx, ctx.clock()), ...fileOptions(pub) });
     },
     event: { caseId, kind: 'published', detail: { advisory: advisory.id, revision: stored.revision, lists: ctx.config.publicLists.length } },
     notice: { caseId, kind: 'publish' },
+  };
+}
+
+/**
+ * An erratum: a newer approved revision of a published case goes out like the original (the
+ * public lists, clear-signed; the site rewritten: page, index, feed, records) dated as first
+ * published with an errata entry for today, and every stakeholder that received the
+ * pre-disclosure gets the corrected text, encrypted and signed. A stakeholder without a usable
+ * key is left out and the coordinators are told, as for notices.
+ */
+async function erratum(ctx: Vmtd, caseId: string, revision: number, common: Record<string, unknown>): Promise<Effect | undefined> {
+  const stored = latestAdvisory(ctx.db, ctx.sealer, caseId, publishable);
+  // A newer draft since the plan, or the revision already went out: nothing to do (stays due if approved later).
+  if (!stored || stored.revision !== revision) return undefined;
+  const now = ctx.clock();
+  const at = iso(now);
+  const pub = publicAdvisory(ctx, caseId, stored, publicationsOf(ctx.db, caseId), now);
+  const subject = publicSubject(pub);
+  const mails: OutgoingMail[] = [];
+  for (const list of ctx.config.publicLists) {
+    const m = await composeLetter(ctx, { to: list, caseId: null, kind: 'advisory', subject, text: pub.text, autoSubmitted: 'auto-generated' });
+    mails.push({ ...m, caseId });
+  }
+  const missing: string[] = [];
+  for (const sid of notifiedStakeholders(ctx.db, caseId)) {
+    const s = ctx.config.stakeholders.find((x) => x.id === sid);
+    if (!s) continue;
+    const lookup = await recipientKey(keyBook(ctx), { email: s.email, fingerprint: null });
+    if (!lookup.ok) {
+      missing.push(`${s.id} <${s.email}>: ${lookup.problem}`);
+      continue;
+    }
+    const intro = renderNotice(ctx, 'errata', { ...common, advisoryId: pub.advisory.id, errata: String(pub.errata) });
+    mails.push(await composeLetter(ctx, { to: s.email, key: lookup.key, caseId, kind: 'notice', subject: `${s.subjectPrefix}${subject}`, outerSubject: `${s.subjectPrefix}[${caseId}] advisory errata`, text: `${intro.trimEnd()}\n\n${pub.text}`, autoSubmitted: 'auto-generated' }));
+  }
+  if (missing.length > 0) {
+    mails.push(...(await lettersToCoordinators(ctx, { caseId, kind: 'alert', subject: `[${caseId}] errata not sent to every stakeholder`, text: `The errata of ${pub.advisory.id} (revision ${revision}) was not sent to:\n${missing.map((m) => `- ${m}`).join('\n')}\nNothing is sent in clear; the public lists have it.`, autoSubmitted: 'auto-generated' })));
+  }
+  return {
+    mails,
+    apply: () => recordPublication(ctx.db, caseId, revision, at),
+    after: async () => {
+      await publishAdvisory(pub.advisory, ctx.config.instance.publicDir, { ...siteWriteOptions(ctx, ctx.clock()), ...fileOptions(pub) });
+    },
+    event: { caseId, kind: 'errata-published', detail: { advisory: pub.advisory.id, revision, errata: pub.errata, lists: ctx.config.publicLists.length } },
+    notice: { caseId, kind: 'errata' },
   };
 }
 
@@ -216,7 +254,8 @@ async function digestItemsNow(ctx: Vmtd): Promise<string[]> {
  */
 export async function runPlanner(ctx: Vmtd, opts: { digest: boolean } = { digest: false }): Promise<TickSummary> {
   const now = ctx.clock();
-  const cases = loadPlanCases(ctx.db);
+  const published = publishedRevisions(ctx.db);
+  const cases = loadPlanCases(ctx.db).map((c) => ({ ...c, publishedRevision: published.get(c.id) ?? null }));
   syncPlannedNotices(ctx.db, cases, ctx.config.stakeholders);
   const actions = plan({
     now,

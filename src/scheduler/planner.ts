@@ -12,6 +12,8 @@ export interface PlanCase {
   overridden: boolean;
   /** The latest advisory revision (a newer draft hides an older approval: it must be approved anew). */
   advisory: { revision: number; state: string; approvedAt: Date | null } | null;
+  /** The newest revision already published (null or absent: none); a newer approved one is an erratum. */
+  publishedRevision?: number | null;
   stakeholders: string[];
 }
 
@@ -46,6 +48,7 @@ export type Action =
   | { kind: 'pre-disclosure'; key: string; caseId: string; stakeholder: string; dueAt: Date }
   | { kind: 'update'; key: string; caseId: string; stakeholder: string; embargo: Date | null; reason: UpdateReason }
   | { kind: 'publish'; key: string; caseId: string }
+  | { kind: 'errata'; key: string; caseId: string; revision: number }
   | { kind: 'unpublished'; key: string; caseId: string; reason: UnpublishedReason; revision: number | null }
   | { kind: 'abnormal'; key: string; caseId: string; reason: 'leaked' | 'overdue' }
   | { kind: 'short-notice'; key: string; caseId: string; stakeholder: string }
@@ -94,9 +97,22 @@ export function updateFor(c: PlanCase, last: Announced, overdue: boolean, done: 
 }
 
 /**
+ * The revision to publish as an erratum, if any: the case was published (or closed since) with an
+ * earlier revision, and the latest revision is approved and newer. A newer draft holds it (it must
+ * be approved first), as for the first publication. Pure.
+ */
+export function erratumRevision(c: Pick<PlanCase, 'state' | 'advisory' | 'publishedRevision'>): number | null {
+  const published = c.publishedRevision ?? null;
+  if (published === null || !c.advisory || c.advisory.state !== 'approved') return null;
+  if (c.state !== 'published' && c.state !== 'closed') return null;
+  return c.advisory.revision > published ? c.advisory.revision : null;
+}
+
+/**
  * What is due at `now`, from the database's facts alone: pre-disclosure notices, updates when the
  * date moves or disclosure comes early, publication at the disclosure time (only of an approved
- * revision; else the coordinators are alerted once per date and it stays due), abnormal
+ * revision; else the coordinators are alerted once per date and it stays due), errata (a newer
+ * approved revision of a published case, once per revision), abnormal
  * termination (leak, overdue), warnings, and the coordinators' daily digest. Never returns an
  * action whose key is already done, so running it again — or after hours of downtime — sends each
  * notice exactly once. Pure.
@@ -116,9 +132,11 @@ export function plan(input: PlannerInput): Action[] {
   for (const c of input.cases) {
     const approved = c.advisory?.state === 'approved';
     const due = c.embargo !== null && c.embargo <= now;
+    const errata = erratumRevision(c);
+    if (errata !== null) add({ kind: 'errata', key: `errata:${c.id}:${errata}`, caseId: c.id, revision: errata });
     // Publication: an approved revision, at the disclosure time of a scheduled case, or at once
     // when a coordinator published it (X-PUBLISH). A draft never goes out.
-    if (approved && ((c.state === 'scheduled' && due) || c.state === 'published')) {
+    if (approved && errata === null && ((c.state === 'scheduled' && due) || c.state === 'published')) {
       add({ kind: 'publish', key: `publish:${c.id}`, caseId: c.id });
     } else if (due && !closed(c.state)) {
       // The disclosure time came and nothing can go out: tell the coordinators (once per date);
