@@ -4,6 +4,7 @@ import { isOpen, keywordTransition, transition } from '../cases/lifecycle.js';
 import type { MemberRole } from '../cases/members.js';
 import type { RegisteredProject } from '../cases/project.js';
 import { embargoProblem, formatUtc, parseEmbargo } from './embargo.js';
+import { parseAdvisory } from '../advisories/index.js';
 
 /** Who is acting, as far as a keyword needs to know. */
 export interface Actor {
@@ -56,6 +57,8 @@ const ok = (note?: string): Outcome => (note ? { ok: true, note } : { ok: true }
 const no = (reason: string): Outcome => ({ ok: false, reason });
 
 export const classes = ['A', 'B1', 'B2', 'B3', 'C1', 'C2', 'D', 'E', 'Y', 'Z'] as const;
+/** Classes whose reports are closed without publication (OpenStack VMT taxonomy: E, Y, Z). */
+export const CLOSING_CLASSES = ['E', 'Y', 'Z'] as const;
 export const severities = ['critical', 'high', 'medium', 'low', 'none'] as const;
 export const projectStatuses = ['affected', 'not-affected', 'fixed', 'unknown'] as const;
 const EMAIL = /^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$/;
@@ -92,8 +95,18 @@ export const handlers: Record<string, Handler> = {
   CLASS: (d, args) => {
     const c = args.toUpperCase();
     if (!(classes as readonly string[]).includes(c)) return no(`unknown class "${args}"; classes are ${classes.join(', ')}`);
+    const yamlClass = d.newAdvisoryYaml ? advisoryClass(d.newAdvisoryYaml) : null;
+    if (yamlClass && yamlClass !== c) return no(classMismatch(c, yamlClass));
+    if (!(CLOSING_CLASSES as readonly string[]).includes(c)) {
+      d.class = c;
+      return ok();
+    }
+    // E, Y, Z: not a vulnerability to publish; closing stops every notice and publication the planner would make
+    if (d.state === 'published') return no(`the case is already published; class ${c} closes a case without publication`);
     d.class = c;
-    return ok();
+    if (!isOpen(d.state)) return ok(`class ${c}; the case stays ${d.state}`);
+    d.state = 'closed';
+    return ok(`class ${c}: the case is closed without publication; no notice or advisory is planned (X-REOPEN to reopen)`);
   },
   SEVERITY: (d, args) => {
     const s = args.toLowerCase();
@@ -188,11 +201,16 @@ export const handlers: Record<string, Handler> = {
     if (!env.advisoryYaml) return no('attach the advisory as a .yaml file (application/yaml or text/yaml)');
     const errors = env.validateAdvisory(env.advisoryYaml);
     if (errors.length > 0) return no(`the advisory is invalid:\n    ${errors.join('\n    ')}`);
+    const yamlClass = advisoryClass(env.advisoryYaml);
+    if (d.class && yamlClass && d.class !== yamlClass) return no(classMismatch(d.class, yamlClass));
+    // a case without X-CLASS takes the advisory's class (the CVE reminder looks at class A cases)
+    const adopted = !d.class && yamlClass ? `; the case's class is now ${yamlClass}` : '';
+    if (adopted) d.class = yamlClass;
     d.newAdvisoryYaml = env.advisoryYaml;
     d.newPatches = env.patches;
     d.advisory = { revision: (d.advisory?.revision ?? 0) + 1, state: 'draft' };
     const patches = env.patches.length > 0 ? ` with patches ${env.patches.map((p) => p.name).join(', ')}` : '';
-    return ok(`stored as revision ${d.advisory.revision}${patches}; a preview goes to the case`);
+    return ok(`stored as revision ${d.advisory.revision}${patches}; a preview goes to the case${adopted}`);
   },
   APPROVE: (d) => {
     if (!d.advisory || d.advisory.state === 'withdrawn') return no('no advisory draft to approve: send one with X-ADVISORY first');
@@ -234,6 +252,16 @@ export const handlers: Record<string, Handler> = {
     return ok(`${note}: disclosure moves to ${formatUtc(at)}, or as soon as an advisory is approved after it; told stakeholders get an update`);
   },
 };
+
+/** The `class` of an advisory YAML, or null when it does not parse (validation reports that). Pure. */
+function advisoryClass(yaml: string): string | null {
+  const r = parseAdvisory(yaml);
+  return r.ok ? r.advisory.class : null;
+}
+
+function classMismatch(caseClass: string, yamlClass: string): string {
+  return `the case's class is ${caseClass} (X-CLASS) but the advisory YAML says class: ${yamlClass}; make them agree (change the YAML, or send X-CLASS: ${yamlClass})`;
+}
 
 /**
  * When a leaked case is disclosed: the leak time plus the grace (policy.leakGraceHours), or the
