@@ -5,6 +5,7 @@ import { caseAddress, intakeAddress, listId } from '../mail/addresses.js';
 import { attachmentEntity, composeClearsigned, composeEncrypted, innerEntity, newMessageId, textEntity, type Addressing } from '../mail/compose.js';
 import { clearsign, encryptSigned, signOnce } from '../pgp/encode.js';
 import { recipientKey } from '../identity/recipient-key.js';
+import { stakeholderCalendarParts } from './calendar-event.js';
 import type { OutboxKind, OutgoingMail } from '../store/outbox.js';
 
 export interface Letter {
@@ -19,6 +20,8 @@ export interface Letter {
   text: string;
   /** Files attached beside the text (inside the encryption only). */
   attachments?: Array<{ name: string; type: string; content: Buffer }>;
+  /** MIME entities made elsewhere in compose/ (e.g. a calendar part), inside the encryption only. */
+  parts?: Buffer[];
   inReplyTo?: string;
   references?: string[];
   autoSubmitted?: Addressing['autoSubmitted'];
@@ -50,11 +53,11 @@ export async function composeLetter(ctx: Vmtd, l: Letter): Promise<OutgoingMail>
     ...(l.references ? { references: l.references } : {}),
     ...(l.autoSubmitted ? { autoSubmitted: l.autoSubmitted } : {}),
   };
-  if (!l.key && l.attachments?.length) throw new Error('attachments travel only encrypted');
+  if (!l.key && (l.attachments?.length || l.parts?.length)) throw new Error('attachments travel only encrypted');
   if (l.key) {
     const outerSubject = l.outerSubject ?? (l.caseId && ctx.config.policy.protectSubject ? `[${l.caseId}] encrypted message` : l.subject);
     const a = teamAddressing(ctx, l.to, outerSubject, l.caseId, extra);
-    const parts = [textEntity(l.text), ...(l.attachments ?? []).map((f) => attachmentEntity(f.name, f.type, f.content))];
+    const parts = [textEntity(l.text), ...(l.attachments ?? []).map((f) => attachmentEntity(f.name, f.type, f.content)), ...(l.parts ?? []), ...noticeCalendar(ctx, l)];
     const inner = innerEntity({ subject: l.subject, from: `${a.fromName} <${a.from}>`, to: l.to, date: now, messageId: a.messageId }, parts);
     const armored = await encryptSigned(await signOnce(inner, ctx.team.privateKey, now), l.key, now);
     return { caseId: l.caseId, kind: l.kind, messageId: a.messageId, rcpt: l.to, raw: composeEncrypted(a, armored) };
@@ -62,6 +65,16 @@ export async function composeLetter(ctx: Vmtd, l: Letter): Promise<OutgoingMail>
   const a = teamAddressing(ctx, l.to, l.subject, l.caseId, extra);
   const signed = await clearsign(l.text, ctx.team.privateKey, now);
   return { caseId: l.caseId, kind: l.kind, messageId: a.messageId, rcpt: l.to, raw: composeClearsigned(a, signed) };
+}
+
+/**
+ * A notice to a stakeholder (pre-disclosure or update, composed by the planner) carries the case's
+ * embargo calendar event as it stands, so a told stakeholder's calendar follows every change.
+ */
+function noticeCalendar(ctx: Vmtd, l: Letter): Buffer[] {
+  if (l.kind !== 'notice' || !l.caseId) return [];
+  const s = ctx.config.stakeholders.find((x) => x.email.toLowerCase() === l.to.toLowerCase());
+  return s ? stakeholderCalendarParts(ctx, l.caseId, s) : [];
 }
 
 /**

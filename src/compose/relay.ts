@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { dataFiles, type Vmtd } from '../context.js';
 import { ARMOR_SLOT, composeEncrypted, innerEntity, textEntity } from '../mail/compose.js';
 import { caseSubject } from '../mail/subject.js';
@@ -12,6 +13,15 @@ import { storeBytes } from '../store/blob-files.js';
 import { keyBook, lettersToCoordinators, teamAddressing } from './letters.js';
 import { recipientKey } from '../identity/recipient-key.js';
 import { authenticatedSender, relayRecipients } from '../cases/recipients.js';
+
+/** A multipart/mixed MIME entity of the given parts (e.g. a text and the patches it presents). */
+export function mixedEntity(parts: Buffer[]): Buffer {
+  const b = `vmtd-mixed-${randomBytes(12).toString('hex')}`;
+  const chunks: Buffer[] = [Buffer.from(`Content-Type: multipart/mixed; boundary="${b}"\r\n\r\n`)];
+  for (const p of parts) chunks.push(Buffer.from(`--${b}\r\n`), p, Buffer.from('\r\n'));
+  chunks.push(Buffer.from(`--${b}--\r\n`));
+  return Buffer.concat(chunks);
+}
 
 export interface Inbound {
   from: string | null;

@@ -11,7 +11,7 @@ import { acknowledgement, mayAnswer } from './answers.js';
 import { finishSpooled } from './finish.js';
 import { quarantine } from './quarantine.js';
 import { openingLimit } from './replay.js';
-import { projectRegistry } from '../identity/projects.js';
+import { projectRegistry, withKeysOf } from '../identity/projects.js';
 import { inactiveProjectsNote, projectAnswerNote, routeProjects, unknownProjectsNote } from './route.js';
 import { inboundOf, type Understood } from './understood.js';
 
@@ -89,6 +89,7 @@ export async function openCaseFor(ctx: Vmtd, u: Understood, opened?: OpenedByCoo
       if (!members.some((m) => m.email === c.email)) members.push({ email: c.email, name: c.name, role: 'project-contact', projectId: pid, fingerprint: c.fingerprint, pinned: true });
     }
   }
+  await withKeysOf(ctx.keyring, members.map((m) => m.fingerprint), now);
   // Mail to a case address is never acknowledged, whether that case exists or not (no existence oracle).
   const toCaseAddress = u.recipients.some((r) => r.kind === 'case');
   const notes = [

@@ -1,0 +1,97 @@
+import type { Vmtd } from '../context.js';
+import type { Member } from '../cases/members.js';
+import { formatUtc } from '../commands/embargo.js';
+import { recipientKey } from '../identity/recipient-key.js';
+import { notifiedStakeholders } from '../store/job-facts.js';
+import { membersOf } from '../store/cases.js';
+import { eventsOf } from '../store/events.js';
+import type { OutgoingMail } from '../store/outbox.js';
+import { calendarChange, calendarPart, calendarState, noteOf, type Attendee } from './calendar-event.js';
+import { composeLetter, keyBook } from './letters.js';
+
+/**
+ * Encrypted letters carrying the case's calendar event to each attendee (each to their own key
+ * by the one chooser; an attendee without a usable key is skipped: nothing goes out in clear).
+ */
+async function calendarLetters(ctx: Vmtd, caseId: string, attendees: Attendee[], method: 'REQUEST' | 'CANCEL', sequence: number, embargo: Date, published: boolean): Promise<OutgoingMail[]> {
+  const note = noteOf(method, embargo, published);
+  const out: OutgoingMail[] = [];
+  const seen = new Set<string>();
+  for (const a of attendees) {
+    if (seen.has(a.email)) continue;
+    seen.add(a.email);
+    const choice = await recipientKey(keyBook(ctx), { email: a.email, fingerprint: a.fingerprint });
+    if (!choice.ok) continue;
+    out.push(
+      await composeLetter(ctx, {
+        to: a.email,
+        key: choice.key,
+        caseId,
+        kind: 'notice',
+        subject: `[${caseId}] ${method === 'CANCEL' ? 'embargo calendar event cancelled' : `embargo ends ${formatUtc(embargo)}`}`,
+        text: [
+          note,
+          '',
+          method === 'CANCEL'
+            ? 'The attached calendar event cancels the one vmtd sent before.'
+            : 'The attached calendar event (iCalendar) puts the date in your calendar. It is updated when the date moves and cancelled at disclosure.',
+          'It names the case and the date only; the details stay in the case\'s encrypted mail.',
+        ].join('\n'),
+        parts: [calendarPart(ctx, caseId, method, sequence, embargo, a, note)],
+        autoSubmitted: 'auto-generated',
+      }),
+    );
+  }
+  return out;
+}
+
+/** Who keeps the embargo in their calendar among a case's members: coordinators, experts and project contacts. */
+function memberAttendees(ctx: Vmtd, members: Member[]): Attendee[] {
+  const coordinators: Attendee[] = ctx.config.coordinators.map((c) => ({ email: c.email.toLowerCase(), name: c.name, fingerprint: null }));
+  const experts = members.filter((m) => m.role === 'expert' || m.role === 'project-contact').map((m) => ({ email: m.email, name: m.name, fingerprint: m.fingerprint }));
+  return [...coordinators, ...experts];
+}
+
+/** Notified stakeholders (their pre-disclosure was sent) as attendees, by their configured key. */
+function stakeholderAttendees(ctx: Vmtd, caseId: string): Attendee[] {
+  return notifiedStakeholders(ctx.db, caseId)
+    .map((id) => ctx.config.stakeholders.find((s) => s.id === id))
+    .filter((s) => s !== undefined)
+    .map((s) => ({ email: s.email.toLowerCase(), name: s.name, fingerprint: null }));
+}
+
+/** What a command's change sends: the letters, and the event to record with them (in the command's transaction). */
+export interface CalendarUpdate {
+  mails: OutgoingMail[];
+  event: { method: 'REQUEST' | 'CANCEL'; sequence: number; embargo: string; published: boolean; recipients: number } | null;
+}
+
+/**
+ * The calendar letters a command's change of a case calls for (calendarChange), to the members who
+ * plan by it (coordinators, experts, project contacts). Told stakeholders get the same event in
+ * the update notice the planner sends them for the change (stakeholderCalendarParts).
+ */
+export async function calendarForChange(ctx: Vmtd, caseId: string, after: { state: string; embargo: string | null; members: Member[] }): Promise<CalendarUpdate> {
+  const state = calendarState(eventsOf(ctx.db, caseId));
+  const method = calendarChange(after, state.last);
+  // A CANCEL names the date it cancels (the one the standing event holds).
+  const embargo = method === 'REQUEST' ? after.embargo : (state.last?.embargo ?? null);
+  if (!method || !embargo) return { mails: [], event: null };
+  const published = method === 'CANCEL' && after.state === 'published';
+  const mails = await calendarLetters(ctx, caseId, memberAttendees(ctx, after.members), method, state.next, new Date(embargo), published);
+  return { mails, event: { method, sequence: state.next, embargo, published, recipients: mails.length } };
+}
+
+/**
+ * At publication: the standing event is cancelled for the members who plan by it and for every
+ * stakeholder that was told (their notices carried it). Nothing when no event stands (none was
+ * sent, or X-PUBLISH cancelled it already). The \`published\` event the planner records with the
+ * publication marks it cancelled (calendarState), so it is sent once.
+ */
+export async function calendarAtPublication(ctx: Vmtd, caseId: string): Promise<OutgoingMail[]> {
+  const state = calendarState(eventsOf(ctx.db, caseId));
+  if (state.last?.method !== 'REQUEST' || !state.last.embargo) return [];
+  const attendees = [...memberAttendees(ctx, membersOf(ctx.db, caseId)), ...stakeholderAttendees(ctx, caseId)];
+  return calendarLetters(ctx, caseId, attendees, 'CANCEL', state.next, new Date(state.last.embargo), true);
+}
+
