@@ -59,3 +59,59 @@ export function median(xs: number[]): number | null {
   const mid = Math.floor(s.length / 2);
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
+
+/** One case of a project, as its record needs it (facts only, no content). */
+export interface ProjectCaseFacts {
+  caseId: string;
+  state: string;
+  createdAt: string;
+  embargo: string | null;
+  overridden: boolean;
+  /** When the case last changed (a closed case's end, when it has no disclosure time). */
+  updatedAt: string;
+  /** When the project's contacts joined the case (null: none was a member). */
+  contactsAddedAt: string | null;
+  /** The first message from one of them. */
+  firstResponseAt: string | null;
+  /** The first X-PROJECT-STATUS that set the project fixed. */
+  fixedAt: string | null;
+}
+
+/** What `vmtd project show` reports about a project's cases. */
+export interface ProjectRecord {
+  cases: { total: number; open: number; closed: number; openIds: string[] };
+  /** Median hours from the contacts joining a case to their first message; cases never answered. */
+  firstResponse: { medianHours: number | null; answered: number; unanswered: number };
+  /** Median days from the report to the project's status `fixed`. */
+  timeToFix: { medianDays: number | null; fixed: number };
+  /** Cases that were (or are) embargoed beyond the policy maximum without an override. */
+  embargoOverruns: { count: number; caseIds: string[]; overridden: number };
+}
+
+const HOUR = 3_600_000;
+const OPEN = ['new', 'triaged', 'accepted', 'scheduled'];
+const round1 = (x: number | null): number | null => (x === null ? null : Math.round(x * 10) / 10);
+
+/**
+ * A project's record from its cases' facts: open and closed cases, the contacts' median time to
+ * first response, the median time to fix, and embargo overruns (an open case past
+ * `maxEmbargoDays` after its report, or one disclosed or closed after that, without an override). Pure.
+ */
+export function projectRecord(cases: ProjectCaseFacts[], now: Date, maxEmbargoDays: number): ProjectRecord {
+  const open = cases.filter((c) => OPEN.includes(c.state));
+  const answered = cases.filter((c) => c.contactsAddedAt && c.firstResponseAt);
+  const responses = answered.map((c) => Math.max(0, Date.parse(c.firstResponseAt!) - Date.parse(c.contactsAddedAt!)) / HOUR);
+  const fixes = cases.filter((c) => c.fixedAt).map((c) => Math.max(0, Date.parse(c.fixedAt!) - Date.parse(c.createdAt)) / (24 * HOUR));
+  const over = cases.filter((c) => {
+    if (c.overridden) return false;
+    const limit = Date.parse(c.createdAt) + maxEmbargoDays * 24 * HOUR;
+    const end = OPEN.includes(c.state) ? now.getTime() : Date.parse(c.state === 'published' && c.embargo ? c.embargo : c.updatedAt);
+    return end > limit;
+  });
+  return {
+    cases: { total: cases.length, open: open.length, closed: cases.length - open.length, openIds: open.map((c) => c.caseId) },
+    firstResponse: { medianHours: round1(median(responses)), answered: answered.length, unanswered: cases.filter((c) => c.contactsAddedAt && !c.firstResponseAt).length },
+    timeToFix: { medianDays: round1(median(fixes)), fixed: fixes.length },
+    embargoOverruns: { count: over.length, caseIds: over.map((c) => c.caseId), overridden: cases.filter((c) => c.overridden).length },
+  };
+}

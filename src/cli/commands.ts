@@ -46,4 +46,5 @@ export const commands: Record<string, Command> = {
   },
   spool: { run: async (env) => (await import('./spool.js')).spoolCommand(env), help: async () => (await import('./spool.js')).spoolHelp },
   outbox: { run: async (env) => (await import('./outbox.js')).outboxCommand(env), help: async () => (await import('./outbox.js')).outboxHelp },
+  project: { run: async (env) => (await import('./project.js')).projectCommand(env), help: async () => (await import('./project.js')).projectHelp },
 };

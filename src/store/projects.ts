@@ -1,4 +1,4 @@
-import type { ProjectContact, RegisteredProject } from '../cases/project.js';
+import type { ProjectCaseFacts, ProjectContact, RegisteredProject } from '../cases/project.js';
 import type { Db } from './db.js';
 
 export type { ProjectContact, RegisteredProject };
@@ -129,4 +129,21 @@ export function seedProjects(db: Db, projects: SeedProject[], at: string): void 
       }
     }
   })();
+}
+
+/** The facts of every case that names a project, for its record (cases/project.ts projectRecord). */
+export function projectCaseFacts(db: Db, projectId: string): ProjectCaseFacts[] {
+  const rows = db
+    .prepare(
+      `SELECT c.id AS caseId, c.state, c.created_at AS createdAt, c.embargo, c.updated_at AS updatedAt,
+              (c.embargo_override IS NOT NULL AND c.embargo_override != '') AS overridden,
+              (SELECT MIN(m.added_at) FROM members m WHERE m.case_id = c.id AND m.role = 'project-contact' AND m.project_id = cp.project_id) AS contactsAddedAt,
+              (SELECT MIN(g.received_at) FROM messages g JOIN members m ON m.case_id = g.case_id AND m.email = g.from_addr
+                 WHERE g.case_id = c.id AND m.role = 'project-contact' AND m.project_id = cp.project_id AND g.kind != 'auto') AS firstResponseAt,
+              (SELECT MIN(e.at) FROM events e WHERE e.case_id = c.id AND e.kind = 'command' AND json_extract(e.detail, '$.keyword') = 'PROJECT-STATUS'
+                 AND lower(json_extract(e.detail, '$.args')) LIKE cp.project_id || ' fixed%') AS fixedAt
+       FROM case_projects cp JOIN cases c ON c.id = cp.case_id WHERE cp.project_id = ? ORDER BY c.created_at`,
+    )
+    .all(projectId) as Array<Omit<ProjectCaseFacts, 'overridden'> & { overridden: number }>;
+  return rows.map((r) => ({ ...r, overridden: r.overridden === 1 }));
 }
