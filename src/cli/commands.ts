@@ -46,5 +46,6 @@ export const commands: Record<string, Command> = {
   },
   spool: { run: async (env) => (await import('./spool.js')).spoolCommand(env), help: async () => (await import('./spool.js')).spoolHelp },
   outbox: { run: async (env) => (await import('./outbox.js')).outboxCommand(env), help: async () => (await import('./outbox.js')).outboxHelp },
+  publish: { run: async (env) => (await import('./publish.js')).publishCommand(env), help: async () => (await import('./publish.js')).publishHelp },
   project: { run: async (env) => (await import('./project.js')).projectCommand(env), help: async () => (await import('./project.js')).projectHelp },
 };

@@ -25,6 +25,7 @@ commands:
   backup FILE | --verify FILE   consistent online copy of the database; check a copy
   spool list|show|release|drop  the intake queue and its quarantine (vmtd spool --help)
   outbox list|retry ID          outgoing deliveries (vmtd outbox --help)
+  publish --rebuild [--json]    rewrite the public site from the database (vmtd publish --help)
   project list|show|add|update|remove   the project registry, no restart (vmtd project --help)
 
 vmtd --version; vmtd COMMAND --help
@@ -79,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
         version: { type: 'boolean', short: 'V' },
         state: { type: 'string' },
         verify: { type: 'boolean' },
+        rebuild: { type: 'boolean' },
         // vmtd project add|update
         name: { type: 'string' }, contact: { type: 'string', multiple: true }, key: { type: 'string', multiple: true }, 'remove-contact': { type: 'string', multiple: true },
         agreed: { type: 'string' }, repo: { type: 'string' }, active: { type: 'boolean' }, inactive: { type: 'boolean' },
