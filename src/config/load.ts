@@ -75,6 +75,27 @@ function problemsOf(errors: ErrorObject[], doc: ReturnType<typeof parseDocument>
   return [...lines];
 }
 
+/**
+ * Reads a password file named by `passFile`: `$CREDENTIALS_DIRECTORY/NAME` (or `${…}`) is the
+ * directory where systemd puts the unit's LoadCredential= files; any other relative path is
+ * relative to the configuration file. One trailing newline is dropped. A problem is returned
+ * naming the key, never the file's content.
+ */
+function readPassFile(key: string, file: string, base: string): { pass: string; path: string } | { problem: string } {
+  const m = /^\$(?:\{CREDENTIALS_DIRECTORY\}|CREDENTIALS_DIRECTORY)(?=\/|$)/.exec(file);
+  const credentials = process.env.CREDENTIALS_DIRECTORY;
+  if (m && !credentials) return { problem: `${key}: ${file} names $CREDENTIALS_DIRECTORY, which is not set (systemd sets it for a unit with LoadCredential=; elsewhere give the file's path)` };
+  const path = m ? resolve(credentials!, `.${file.slice(m[0].length)}`) : resolve(base, file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    return { problem: `${key}: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` };
+  }
+  const pass = text.replace(/\r?\n$/, '');
+  return pass ? { pass, path } : { problem: `${key}: ${path} is empty` };
+}
+
 function lineOf(text: string, offset: number): number {
   let line = 1;
   for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
@@ -120,12 +141,32 @@ export function parseConfig(source: string, file: string): Config {
   for (const key of ['tick', 'digest'] as const) {
     if (!validCron(raw.schedule[key])) problems.push(`schedule.${key}: "${raw.schedule[key]}" is not a valid cron expression (e.g. "* * * * *", "0 8 * * *")`);
   }
+  // Passwords: written as pass, or read from passFile (systemd credentials), never both.
+  const password = <T extends { pass?: string; passFile?: string }>(key: string, c: T, required: boolean): T => {
+    if (c.pass !== undefined && c.passFile !== undefined) {
+      problems.push(`${key}: give pass or passFile, not both`);
+      return c;
+    }
+    if (c.passFile === undefined) {
+      if (required && c.pass === undefined) problems.push(`${key}.pass: is required (or passFile: a file holding the password)`);
+      return c;
+    }
+    const r = readPassFile(`${key}.passFile`, c.passFile, base);
+    if ('problem' in r) {
+      problems.push(r.problem);
+      return c;
+    }
+    return { ...c, pass: r.pass, passFile: r.path };
+  };
+  const smtpOut = password('delivery.smtp', raw.delivery.smtp, false);
+  const imap = raw.imap.map((box, i) => password(`imap[${i}]`, box, true));
   if (problems.length > 0) throw new ConfigError(file, problems);
   return {
     ...raw,
     file,
     instance: { ...raw.instance, dataDir: at(raw.instance.dataDir), publicDir: at(raw.instance.publicDir) },
-    delivery: { ...raw.delivery, maildir: at(raw.delivery.maildir) },
+    delivery: { ...raw.delivery, maildir: at(raw.delivery.maildir), smtp: smtpOut },
+    imap,
     coordinators: raw.coordinators.map(withKey),
     projects: raw.projects.map((p) => ({ ...p, name: p.name ?? p.id, contacts: p.contacts.map(withKey) })),
     stakeholders: raw.stakeholders.map(withKey),

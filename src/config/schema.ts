@@ -58,6 +58,8 @@ export const configSchema = {
             secure: { type: 'boolean', default: false },
             user: { type: 'string' },
             pass: { type: 'string' },
+            /** A file holding the password (e.g. $CREDENTIALS_DIRECTORY/smtp-pass from systemd's LoadCredential=), instead of pass. */
+            passFile: { type: 'string', minLength: 1 },
           },
         },
         retryHorizonHours: { type: 'number', exclusiveMinimum: 0, default: 120 },
@@ -69,13 +71,15 @@ export const configSchema = {
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['host', 'user', 'pass'],
+        required: ['host', 'user'],
         properties: {
           host: { type: 'string' },
           port: { type: 'integer', minimum: 1, maximum: 65535, default: 993 },
           secure: { type: 'boolean', default: true },
           user: { type: 'string' },
+          // pass or passFile (a file holding it, e.g. $CREDENTIALS_DIRECTORY/imap-pass): load.ts requires one.
           pass: { type: 'string' },
+          passFile: { type: 'string', minLength: 1 },
           mailbox: { type: 'string', default: 'INBOX' },
           after: { type: 'string', enum: ['flag', 'move', 'delete'], default: 'flag' },
           moveTo: { type: 'string', default: 'vmtd-spooled' },

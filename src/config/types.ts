@@ -24,7 +24,10 @@ export interface ImapMailbox {
   port: number;
   secure: boolean;
   user: string;
+  /** The password: as written, or read from passFile at load. */
   pass: string;
+  /** Where the password was read from (resolved path), when it came from a file. */
+  passFile?: string;
   mailbox: string;
   /** What to do with a message once it is safely spooled. */
   after: 'flag' | 'move' | 'delete';
@@ -50,7 +53,8 @@ export interface Config {
   delivery: {
     transport: 'maildir' | 'smtp';
     maildir: string;
-    smtp: { host: string; port: number; secure: boolean; user?: string; pass?: string };
+    /** pass: as written, or read from passFile (resolved path) at load. */
+    smtp: { host: string; port: number; secure: boolean; user?: string; pass?: string; passFile?: string };
     retryHorizonHours: number;
   };
   imap: ImapMailbox[];
