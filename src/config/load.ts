@@ -168,6 +168,7 @@ export function parseConfig(source: string, file: string): Config {
     delivery: { ...raw.delivery, maildir: at(raw.delivery.maildir), smtp: smtpOut },
     imap,
     coordinators: raw.coordinators.map(withKey),
+    ...(raw.cve?.cna?.keyFile ? { cve: { ...raw.cve, cna: { ...raw.cve.cna, keyFile: at(raw.cve.cna.keyFile) } } } : {}),
     projects: raw.projects.map((p) => ({ ...p, name: p.name ?? p.id, contacts: p.contacts.map(withKey) })),
     stakeholders: raw.stakeholders.map(withKey),
   };

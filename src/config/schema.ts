@@ -105,6 +105,22 @@ export const configSchema = {
       },
     },
     coordinators: { type: 'array', items: contact, default: [] },
+    // CVE: the CNA that X-CVE-REQUEST writes to, and the assigner the published CVE records name
+    cve: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        assignerOrgId: { type: 'string', pattern: '^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-4[0-9A-Fa-f]{3}-[89ABab][0-9A-Fa-f]{3}-[0-9A-Fa-f]{12}$' },
+        assignerShortName: { type: 'string', minLength: 2, maxLength: 32 },
+        cna: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['name', 'email'],
+          properties: { name: { type: 'string', minLength: 1 }, email, keyFile: { type: 'string', minLength: 1 } },
+        },
+      },
+    },
     projects: {
       type: 'array',
       default: [],

@@ -75,6 +75,13 @@ export interface Config {
     leakGraceHours: number;
   };
   coordinators: KeyedContact[];
+  /** The CNA X-CVE-REQUEST writes to (keyFile resolved at load), and the assigner of published CVE records. */
+  cve?: {
+    /** v4 UUID of the CNA organisation that assigns the CVEs (cveMetadata.assignerOrgId). */
+    assignerOrgId?: string;
+    assignerShortName?: string;
+    cna?: { name: string; email: string; keyFile?: string };
+  };
   projects: Project[];
   stakeholders: Stakeholder[];
   publicLists: string[];

@@ -12,9 +12,11 @@ import type { Keyring } from '../store/keyring.js';
  */
 export type ConfiguredPeople = Map<string, string | null>;
 
-/** Every contact the configuration names, coordinators first. */
+/** Every contact the configuration names, coordinators first (the CVE CNA last: its key is chosen like anyone's). */
 export function configuredContacts(config: Config): KeyedContact[] {
-  return [...config.coordinators, ...config.projects.flatMap((p) => p.contacts), ...config.stakeholders];
+  const cna = config.cve?.cna;
+  const cnaContact: KeyedContact[] = cna ? [{ name: cna.name, email: cna.email, ...(cna.keyFile ? { key: cna.keyFile } : {}) }] : [];
+  return [...config.coordinators, ...config.projects.flatMap((p) => p.contacts), ...config.stakeholders, ...cnaContact];
 }
 
 /**
