@@ -171,6 +171,16 @@ export const handlers: Record<string, Handler> = {
     d.cves = [...new Set([...d.cves, ...ids])].sort();
     return ok();
   },
+  'CVE-REQUEST': (d, args, env) => {
+    const cna = env.config.cve?.cna;
+    if (!cna) return no('no CNA is configured (cve.cna: name, email, keyFile in the configuration)');
+    if (!isOpen(d.state)) return no(`the case is ${d.state}: CVE IDs are requested for open cases`);
+    if (args) return no('X-CVE-REQUEST takes no argument: it asks one ID per vulnerability of the latest advisory YAML (or one)');
+    const how = cna.keyFile
+      ? 'signed and encrypted to its configured key, with the details of the latest advisory YAML (or the case title)'
+      : 'clear-signed as a reservation request without any case detail (no cve.cna.keyFile configured)';
+    return ok(`CVE request to ${cna.name} <${cna.email}>, ${how}${d.cves.length > 0 ? `; the case already has ${d.cves.join(', ')}` : ''}`);
+  },
   CREDIT: (d, args, env) => {
     if (!args) return no('X-CREDIT needs a name, e.g. "Jane Doe from Example Corp"');
     if (env.actor.role === 'reporter') {

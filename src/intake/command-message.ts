@@ -12,6 +12,7 @@ import { enqueue, type OutgoingMail } from '../store/outbox.js';
 import { commandSeen, recordCommand, type CommandOutcome } from '../store/seen.js';
 import { composeLetter } from '../compose/letters.js';
 import { calendarForChange } from '../compose/calendar.js';
+import { composeCveRequest } from '../compose/cve-request.js';
 import { mergeLetters } from '../compose/merge.js';
 import { mixedEntity } from '../compose/relay.js';
 import { mergeInto } from '../commands/merge.js';
@@ -276,8 +277,10 @@ export async function handleCommandMessage(ctx: Vmtd, u: Understood, caseId: str
   const relayed = { ...u, subject: `[${id}] update by ${from}`, decoded: { ...u.decoded, content } };
   const merge = after.mergedInto && after.mergedInto !== before.mergedInto ? await mergePlan(ctx, after, after.mergedInto, from) : null;
   const calendar = await calendarForChange(ctx, id, after);
+  // X-CVE-REQUEST: the request to the CNA goes out with the command, its event in the same transaction
+  const cveRequest = lines.some((l) => l.keyword === 'CVE-REQUEST') ? await composeCveRequest(ctx, after, after.newAdvisoryYaml) : null;
   await addToCase(ctx, relayed, id, 'command', {
-    extra: [...answers, ...(merge?.mails ?? []), ...calendar.mails],
+    extra: [...answers, ...(merge?.mails ?? []), ...calendar.mails, ...(cveRequest?.mails ?? [])],
     members: after.members,
     apply: (at) => {
       saveCaseRecord(ctx.db, ctx.sealer, before, after, at, from);
@@ -288,6 +291,7 @@ export async function handleCommandMessage(ctx: Vmtd, u: Understood, caseId: str
       if (after.state !== before.state) addEvent(ctx.db, id, at, from, 'state', { from: before.state, to: after.state });
       if (calendar.event) addEvent(ctx.db, id, at, 'vmtd', 'calendar', calendar.event);
       merge?.apply(at);
+      if (cveRequest) addEvent(ctx.db, id, at, from, 'cve-requested', cveRequest.event);
     },
   });
 }
