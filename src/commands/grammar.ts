@@ -1,3 +1,5 @@
+import { projectTeamKeywords } from './project-keywords.js';
+
 /** One keyword line of a command message. */
 export interface CommandLine {
   /** Upper-cased keyword without the X- prefix, e.g. STATE. */
@@ -51,7 +53,7 @@ export const caseKeywords: readonly string[] = [
 ];
 
 /** The team keywords, sent to the intake address without X-CASE. */
-export const teamKeywords: readonly string[] = ['HELP', 'LIST-CASES', 'OPEN'];
+export const teamKeywords: readonly string[] = ['HELP', 'LIST-CASES', 'OPEN', ...projectTeamKeywords];
 
 export interface CommandCandidate {
   /** The decrypted text body. */

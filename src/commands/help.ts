@@ -29,6 +29,16 @@ Case commands (send to the case address; the first line binds the case):
 Team commands (send to the intake address, no X-CASE):
   X-HELP, X-LIST-CASES, X-OPEN: title (the comment is the report)
 
+Project registry (coordinators, to the intake address; all lines apply or none):
+  X-PROJECT-ADD: ID Name
+  X-PROJECT-CONTACT: ID [Name] <address> [FINGERPRINT]   key attached or imported
+  X-PROJECT-REMOVE-CONTACT: ID address
+  X-PROJECT-SET: ID name|agreed|repo|active VALUE  (agreed YYYY-MM-DD, active yes|no)
+  X-PROJECT-REMOVE: ID
+  X-LIST-PROJECTS
+Reporters write to a project through us at security+project-ID@ (or a
+"Project: ID" first line).
+
 Coordinators may use every keyword; project contacts X-PROJECT-STATUS for
 their project and X-STATUS; experts X-STATUS; the reporter X-STATUS and
 X-CREDIT for themselves. All keywords of a message apply, or none does.

@@ -91,7 +91,10 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        maxEmbargoDays: { type: 'integer', minimum: 1, default: 90 },
+        // The centre's published disclosure limit (days after the report); see reminderDays and atLimit.
+        maxEmbargoDays: { type: 'integer', minimum: 1, default: 60 },
+        reminderDays: { type: 'array', items: { type: 'integer', minimum: 1 }, default: [14, 7, 2] },
+        atLimit: { type: 'string', enum: ['alert', 'publish'], default: 'alert' },
         commandMaxAgeHours: { type: 'number', exclusiveMinimum: 0, default: 72 },
         protectSubject: { type: 'boolean', default: true },
         requireEncryptedReports: { type: 'boolean', default: false },

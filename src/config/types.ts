@@ -60,6 +60,10 @@ export interface Config {
   imap: ImapMailbox[];
   policy: {
     maxEmbargoDays: number;
+    /** Days before the limit (report + maxEmbargoDays) when the project's contacts and the coordinators are reminded, each once. */
+    reminderDays: number[];
+    /** At the limit without X-EMBARGO-OVERRIDE: alert everyone involved, or publish the approved advisory (alert when none is approved). */
+    atLimit: 'alert' | 'publish';
     commandMaxAgeHours: number;
     protectSubject: boolean;
     requireEncryptedReports: boolean;

@@ -24,6 +24,7 @@ import { handlers, mayUse, parseExpert, settleSchedule, type Actor, type KeyPick
 import { advisoryPreview, validateAdvisoryYaml } from '../commands/advisory-check.js';
 import { projectRegistry } from '../identity/projects.js';
 import { mayAnswer } from './answers.js';
+import { isProjectKeyword, projectTeamCommands } from './project-commands.js';
 import { addToCase, openCaseFor } from './case-mail.js';
 import { finishSpooled } from './finish.js';
 import { attachedKeys } from './learn-keys.js';
@@ -327,6 +328,9 @@ async function teamCommands(ctx: Vmtd, u: Understood, lines: CommandLine[], comm
   if (lines.some((l) => l.keyword === 'LIST-CASES')) {
     const cases = caseList(ctx.db, ctx.sealer).filter((c) => isOpen(c.state as Parameters<typeof isOpen>[0]));
     parts.push(cases.length === 0 ? 'No open cases.' : ['Open cases:', ...cases.map((c) => `  ${c.id}  ${c.state.padEnd(9)}  ${c.embargo ? `embargo ${formatUtc(new Date(c.embargo))}` : 'no embargo'}  ${c.title}`)].join('\n'));
+  }
+  if (lines.some((l) => isProjectKeyword(l.keyword))) {
+    return projectTeamCommands(ctx, u, lines, parts, { digest: signer.digest, signer: signer.fingerprint, answer: (subject, text) => answer(ctx, u, from, signer, null, subject, text), refuse: (reason) => refuse(ctx, u, null, reason, signer) });
   }
   if (open) {
     if (!open.args) return refuse(ctx, u, null, 'X-OPEN needs a title', signer);

@@ -147,3 +147,70 @@ export function projectCaseFacts(db: Db, projectId: string): ProjectCaseFacts[] 
     .all(projectId) as Array<Omit<ProjectCaseFacts, 'overridden'> & { overridden: number }>;
   return rows.map((r) => ({ ...r, overridden: r.overridden === 1 }));
 }
+
+/**
+ * Writes the difference between two versions of the registry (a command message's draft), inside
+ * the caller's transaction: projects added, changed or removed, and contacts added, re-pinned or removed.
+ */
+export function saveRegistry(db: Db, before: readonly RegisteredProject[], after: readonly RegisteredProject[], at: string): void {
+  for (const b of before) if (!after.some((a) => a.id === b.id)) deleteProject(db, b.id);
+  for (const a of after) {
+    const b = before.find((x) => x.id === a.id);
+    if (!b) insertProject(db, { id: a.id, name: a.name, source: a.source, policyAgreedAt: a.policyAgreedAt, active: a.active, fixesUrl: a.fixesUrl }, at);
+    else if (b.name !== a.name || b.policyAgreedAt !== a.policyAgreedAt || b.active !== a.active || b.fixesUrl !== a.fixesUrl) {
+      updateProject(db, a.id, { name: a.name, policyAgreedAt: a.policyAgreedAt, active: a.active, fixesUrl: a.fixesUrl }, at);
+    }
+    for (const c of b?.contacts ?? []) if (!a.contacts.some((x) => x.email === c.email)) deleteProjectContact(db, a.id, c.email);
+    for (const c of a.contacts) {
+      const old = b?.contacts.find((x) => x.email === c.email);
+      if (!old || old.fingerprint !== c.fingerprint || old.name !== c.name || old.source !== c.source) upsertProjectContact(db, a.id, c, at);
+    }
+  }
+}
+
+/** Open cases as the deadline rule needs them, with what a reminder shows of their status (no content). */
+export interface DeadlineFacts {
+  id: string;
+  state: string;
+  createdAt: string;
+  embargo: string | null;
+  overridden: boolean;
+  advisory: { revision: number; state: string } | null;
+  projects: Array<{ id: string; status: string }>;
+}
+
+/** The open cases (new, triaged, accepted, scheduled), for the disclosure-limit job. */
+export function deadlineFacts(db: Db): DeadlineFacts[] {
+  const rows = db
+    .prepare(
+      `SELECT c.id, c.state, c.created_at AS createdAt, c.embargo, (c.embargo_override IS NOT NULL AND c.embargo_override != '') AS overridden,
+              a.revision, a.state AS advState
+       FROM cases c LEFT JOIN advisories a ON a.case_id = c.id AND a.revision = (SELECT MAX(revision) FROM advisories WHERE case_id = c.id)
+       WHERE c.state IN ('new', 'triaged', 'accepted', 'scheduled') ORDER BY c.created_at`,
+    )
+    .all() as Array<{ id: string; state: string; createdAt: string; embargo: string | null; overridden: number; revision: number | null; advState: string | null }>;
+  const projects = db.prepare('SELECT project_id AS id, status FROM case_projects WHERE case_id = ? ORDER BY project_id');
+  return rows.map((r) => ({
+    id: r.id,
+    state: r.state,
+    createdAt: r.createdAt,
+    embargo: r.embargo,
+    overridden: r.overridden === 1,
+    advisory: r.revision !== null && r.advState ? { revision: r.revision, state: r.advState } : null,
+    projects: projects.all(r.id) as Array<{ id: string; status: string }>,
+  }));
+}
+
+/** Keys of the deadline notices already claimed. */
+export function deadlineKeysDone(db: Db): Set<string> {
+  return new Set((db.prepare("SELECT key FROM notices WHERE key LIKE 'deadline:%' AND state != 'planned'").all() as Array<{ key: string }>).map((r) => r.key));
+}
+
+/**
+ * Publishes a case at its disclosure limit as X-PUBLISH does: state published, the disclosure time
+ * now; the planner then sends the approved advisory. False when the case is no longer accepted or
+ * scheduled. Call inside the claiming transaction.
+ */
+export function publishAtLimit(db: Db, caseId: string, at: string): boolean {
+  return db.prepare("UPDATE cases SET state = 'published', embargo = ?, updated_at = ? WHERE id = ? AND state IN ('accepted', 'scheduled')").run(at, at, caseId).changes > 0;
+}

@@ -148,7 +148,7 @@ t.test('refusals leave the case unchanged', async (t) => {
     ],
     ['future signature', () => sendCommand(v, 'alice', caseId, `X-CASE: ${caseId}\nX-STATE: rejected`, { mode: 'clearsign', gpgExtra: ['--faked-system-time', gpgTime(86_400_000)] }), /in the future/],
     ['embargo in the past', () => sendCommand(v, 'alice', caseId, `X-CASE: ${caseId}\nX-STATE: rejected\nX-EMBARGO: 2020-01-01 15:00 UTC`), /X-EMBARGO: 2020-01-01 15:00 UTC\s+FAILED: .*in the past/],
-    ['embargo beyond policy', () => sendCommand(v, 'alice', caseId, `X-CASE: ${caseId}\nX-EMBARGO: ${inDays(120)}`), /beyond the policy maximum of 90 days/],
+    ['embargo beyond policy', () => sendCommand(v, 'alice', caseId, `X-CASE: ${caseId}\nX-EMBARGO: ${inDays(120)}`), /beyond the policy maximum of 60 days/],
     ['invalid date', () => sendCommand(v, 'alice', caseId, `X-CASE: ${caseId}\nX-EMBARGO: 2026-02-30`), /not a valid date/],
     ['illegal transition', () => sendCommand(v, 'alice', caseId, `X-CASE: ${caseId}\nX-STATE: new`), /cannot go from scheduled to new; allowed from scheduled: accepted, published/],
     ['unknown keyword', () => sendCommand(v, 'alice', caseId, `X-CASE: ${caseId}\nX-FROBNICATE: yes`), /unknown keyword X-FROBNICATE/],

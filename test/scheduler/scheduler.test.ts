@@ -114,7 +114,7 @@ t.test('an embargo beyond the policy is refused; a leak tells coordinators and u
   const id = await openCase();
   const far = `${new Date(Date.now() + 100 * DAY).toISOString().slice(0, 10)} 15:00 UTC`;
   const r = await sendCommand(v, 'alice', id, `X-CASE: ${id}\nX-EMBARGO: ${far}`);
-  t.match(r.answer, /beyond the policy maximum of 90 days/);
+  t.match(r.answer, /beyond the policy maximum of 60 days/);
   t.equal(caseView(v.daemon.ctx.db, v.daemon.ctx.sealer, id)!.embargo, null);
 
   await sendCommand(v, 'alice', id, `X-CASE: ${id}\nX-STATE: accepted\nX-EMBARGO: ${embargoText}\nX-NOTIFY: distros\nX-ADVISORY`, { files: { 'advisory.yaml': advisoryYaml.replace('SEC-2026-0007', 'SEC-2026-0100') } });
