@@ -5,6 +5,7 @@ import type { Config } from '../config/types.js';
 import { startDaemon, StartupError, type Daemon } from '../daemon.js';
 import { intakeAddress } from '../mail/addresses.js';
 import { CliError, EX } from './exit.js';
+import { systemdNotifier, type Notifier } from '../notify.js';
 import type { CliEnv } from './env.js';
 
 /**
@@ -20,10 +21,18 @@ const restartOnly = ['instance', 'smtp', 'metrics', 'imap', 'delivery', 'schedul
  * A configuration that does not load is logged and the running one kept. Reloads never overlap:
  * a HUP during a reload runs one more after it.
  */
-function reloader(daemon: Daemon, file: string, log: Logger): () => void {
+function reloader(daemon: Daemon, file: string, log: Logger, notify: Notifier): () => void {
   let running: Promise<void> | undefined;
   let again = false;
   const reload = async (): Promise<void> => {
+    await notify('RELOADING=1');
+    try {
+      await rereadAll();
+    } finally {
+      await notify('READY=1');
+    }
+  };
+  const rereadAll = async (): Promise<void> => {
     let next: Config;
     try {
       next = loadConfig(file);
@@ -68,6 +77,7 @@ function reloader(daemon: Daemon, file: string, log: Logger): () => void {
  */
 export async function serve(env: CliEnv): Promise<number> {
   const log = createLogger(env.config.log.level);
+  const notify = systemdNotifier(log);
   // Installed before anything starts: a HUP during start-up must not kill the process (the default).
   let hup: () => void = () => {
     pendingHup = true;
@@ -90,7 +100,7 @@ export async function serve(env: CliEnv): Promise<number> {
     log.debug({ stack: (err as Error).stack }, 'start-up failed');
     throw new CliError(`cannot start: ${(err as Error).message?.split('\n')[0] ?? String(err)}`, EX.SOFTWARE);
   }
-  hup = reloader(daemon, env.config.file, log);
+  hup = reloader(daemon, env.config.file, log, notify);
   if (pendingHup) hup();
   const { smtp, instance } = env.config;
   log.info(
@@ -99,12 +109,16 @@ export async function serve(env: CliEnv): Promise<number> {
   );
   env.out(`vmtd: team key ${daemon.ctx.team.fingerprint}${daemon.teamKeyCreated ? ' (generated)' : ''}\n`);
   env.out(`vmtd: SMTP on ${smtp.host}:${daemon.smtp.port} for ${intakeAddress(instance)}; outgoing via ${env.config.delivery.transport}${env.config.delivery.transport === 'maildir' ? ` ${env.config.delivery.maildir}` : ''}\n`);
-  await new Promise<void>((resolve) => {
+  // Type=notify: systemd counts the start done only now, with every listener bound and the loops running.
+  const stopSignal = new Promise<void>((resolve) => {
     const stop = (): void => resolve();
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  await notify('READY=1', `STATUS=serving ${intakeAddress(instance)} on ${smtp.host}:${daemon.smtp.port}`);
+  await stopSignal;
   log.info('stopping: no new mail accepted, finishing work in hand');
+  await notify('STOPPING=1');
   await daemon.stop();
   process.off('SIGHUP', onHup);
   process.off('unhandledRejection', onRejection);
