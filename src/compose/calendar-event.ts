@@ -18,24 +18,15 @@ export interface CalendarState {
   last: { method: 'REQUEST' | 'CANCEL'; sequence: number; embargo: string | null; published: boolean } | null;
 }
 
-/**
- * Reads the calendar state from a case's events (kind `calendar`, written with each change sent,
- * and `published`: a publication cancels a standing event, see calendarAtPublication). Pure.
- */
+/** Reads the calendar state from a case's events (kind `calendar`, written with each change sent). Pure. */
 export function calendarState(events: Array<Pick<EventRow, 'kind' | 'detail'>>): CalendarState {
   let next = 0;
   let last = null as CalendarState['last'];
   for (const e of events) {
-    if (e.kind === 'calendar') {
-      const d = e.detail as { method?: string; sequence?: number; embargo?: string | null; published?: boolean };
-      last = { method: d.method === 'CANCEL' ? 'CANCEL' : 'REQUEST', sequence: Number(d.sequence ?? next), embargo: d.embargo ?? null, published: d.published === true };
-      next++;
-    } else if (e.kind === 'published') {
-      // The cancel sent with the publication took the sequence this event now counts.
-      const standing: CalendarState['last'] = last;
-      if (standing && standing.method === 'REQUEST') last = { method: 'CANCEL', sequence: next, embargo: standing.embargo, published: true };
-      next++;
-    }
+    if (e.kind !== 'calendar') continue;
+    const d = e.detail as { method?: string; sequence?: number; embargo?: string | null; published?: boolean };
+    last = { method: d.method === 'CANCEL' ? 'CANCEL' : 'REQUEST', sequence: Number(d.sequence ?? next), embargo: d.embargo ?? null, published: d.published === true };
+    next++;
   }
   return { next, last };
 }
@@ -98,8 +89,9 @@ export function noteOf(method: 'REQUEST' | 'CANCEL', embargo: Date, published: b
 
 /**
  * The calendar part of a notice to a stakeholder (pre-disclosure or update): the case's event as
- * it stands after the last change (REQUEST with its date, or CANCEL), with the sequence the
- * members' copies were sent with, so every copy of the event agrees. Empty when none was sent.
+ * the last change left it (REQUEST with its date; CANCEL when the embargo was lifted or disclosure
+ * came early), with the sequence the members' copies were sent with, so every copy of the event
+ * agrees. Empty when none was sent.
  */
 export function stakeholderCalendarParts(ctx: Vmtd, caseId: string, to: { email: string; name: string }): Buffer[] {
   const { last } = calendarState(eventsOf(ctx.db, caseId));

@@ -2,7 +2,6 @@ import type { Vmtd } from '../context.js';
 import type { Member } from '../cases/members.js';
 import { formatUtc } from '../commands/embargo.js';
 import { recipientKey } from '../identity/recipient-key.js';
-import { notifiedStakeholders } from '../store/job-facts.js';
 import { membersOf } from '../store/cases.js';
 import { eventsOf } from '../store/events.js';
 import type { OutgoingMail } from '../store/outbox.js';
@@ -45,19 +44,17 @@ async function calendarLetters(ctx: Vmtd, caseId: string, attendees: Attendee[],
   return out;
 }
 
-/** Who keeps the embargo in their calendar among a case's members: coordinators, experts and project contacts. */
+/**
+ * Who receives a change as a letter of its own: the members who plan by the event (coordinators,
+ * experts, project contacts). Told stakeholders get the event inside the notices the planner sends
+ * them (pre-disclosure, and the update for every change of date, leak, lift or early disclosure;
+ * stakeholderCalendarParts): no extra mail, and at an on-time disclosure none at all (their event
+ * names the time it happened).
+ */
 function memberAttendees(ctx: Vmtd, members: Member[]): Attendee[] {
   const coordinators: Attendee[] = ctx.config.coordinators.map((c) => ({ email: c.email.toLowerCase(), name: c.name, fingerprint: null }));
   const experts = members.filter((m) => m.role === 'expert' || m.role === 'project-contact').map((m) => ({ email: m.email, name: m.name, fingerprint: m.fingerprint }));
   return [...coordinators, ...experts];
-}
-
-/** Notified stakeholders (their pre-disclosure was sent) as attendees, by their configured key. */
-function stakeholderAttendees(ctx: Vmtd, caseId: string): Attendee[] {
-  return notifiedStakeholders(ctx.db, caseId)
-    .map((id) => ctx.config.stakeholders.find((s) => s.id === id))
-    .filter((s) => s !== undefined)
-    .map((s) => ({ email: s.email.toLowerCase(), name: s.name, fingerprint: null }));
 }
 
 /** What a command's change sends: the letters, and the event to record with them (in the command's transaction). */
@@ -68,8 +65,7 @@ export interface CalendarUpdate {
 
 /**
  * The calendar letters a command's change of a case calls for (calendarChange), to the members who
- * plan by it (coordinators, experts, project contacts). Told stakeholders get the same event in
- * the update notice the planner sends them for the change (stakeholderCalendarParts).
+ * plan by it (coordinators, experts, project contacts).
  */
 export async function calendarForChange(ctx: Vmtd, caseId: string, after: { state: string; embargo: string | null; members: Member[] }): Promise<CalendarUpdate> {
   const state = calendarState(eventsOf(ctx.db, caseId));
@@ -83,15 +79,17 @@ export async function calendarForChange(ctx: Vmtd, caseId: string, after: { stat
 }
 
 /**
- * At publication: the standing event is cancelled for the members who plan by it and for every
- * stakeholder that was told (their notices carried it). Nothing when no event stands (none was
- * sent, or X-PUBLISH cancelled it already). The \`published\` event the planner records with the
- * publication marks it cancelled (calendarState), so it is sent once.
+ * The calendar letters a case's state calls for when no command sent them: at publication by the
+ * planner, or any change made outside a command (same recipients as a command's change). Nothing
+ * when the standing event agrees with the case. Read from the database, so a pass after downtime
+ * catches up.
  */
-export async function calendarAtPublication(ctx: Vmtd, caseId: string): Promise<OutgoingMail[]> {
-  const state = calendarState(eventsOf(ctx.db, caseId));
-  if (state.last?.method !== 'REQUEST' || !state.last.embargo) return [];
-  const attendees = [...memberAttendees(ctx, membersOf(ctx.db, caseId)), ...stakeholderAttendees(ctx, caseId)];
-  return calendarLetters(ctx, caseId, attendees, 'CANCEL', state.next, new Date(state.last.embargo), true);
+export async function calendarCatchUp(ctx: Vmtd, c: { id: string; state: string; embargo: string | null }): Promise<CalendarUpdate> {
+  const state = calendarState(eventsOf(ctx.db, c.id));
+  const method = calendarChange(c, state.last);
+  const embargo = method === 'REQUEST' ? c.embargo : (state.last?.embargo ?? null);
+  if (!method || !embargo) return { mails: [], event: null };
+  const published = method === 'CANCEL' && c.state === 'published';
+  const mails = await calendarLetters(ctx, c.id, memberAttendees(ctx, membersOf(ctx.db, c.id)), method, state.next, new Date(embargo), published);
+  return { mails, event: { method, sequence: state.next, embargo, published, recipients: mails.length } };
 }
-

@@ -1,6 +1,7 @@
 import { schedule, setLogger, type ScheduledTask } from 'node-cron';
 import type { Vmtd } from '../context.js';
 import { runPlanner } from './run-planner.js';
+import { syncCalendars } from './calendar-sync.js';
 import { SerialRunner } from '../serial.js';
 
 export interface Scheduler {
@@ -26,7 +27,10 @@ export function startScheduler(ctx: Vmtd, afterPass: () => void): Scheduler {
   const runner = new SerialRunner(async () => {
     const digest = digestWanted;
     digestWanted = false;
-    await runPlanner(ctx, { digest }).then(afterPass, (err: unknown) => ctx.log.error({ err: (err as Error).message }, 'planner pass failed'));
+    // The calendar catch-up follows each pass: a publication the pass made cancels the embargo event.
+    await runPlanner(ctx, { digest })
+      .then(() => syncCalendars(ctx))
+      .then(afterPass, (err: unknown) => ctx.log.error({ err: (err as Error).message }, 'planner pass failed'));
   }, (err) => ctx.log.error({ err: (err as Error)?.message ?? String(err) }, 'planner pass failed'));
   const kick = (digest = false): void => {
     digestWanted ||= digest;

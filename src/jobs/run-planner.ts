@@ -12,6 +12,7 @@ import { recipientKey } from '../identity/recipient-key.js';
 import { formatUtc } from '../commands/embargo.js';
 import { latestAdvisory, publicationsOf, publishable, publishedRevisions, recordPublication, releasable, type StoredAdvisory } from '../store/advisories.js';
 import { digestItems, quarantineSummary } from '../scheduler/digest.js';
+import { digestExtras } from './digest-extras.js';
 import { alertUnusableCoordinatorKeys } from './key-alerts.js';
 import { fileOptions, publicAdvisory, publicSubject, renderNotice, siteWriteOptions } from './publication.js';
 import { announcements, doneKeys, loadPlanCases, syncPlannedNotices } from '../store/plan-facts.js';
@@ -243,7 +244,7 @@ async function digestItemsNow(ctx: Vmtd): Promise<string[]> {
     const info = key ? await describeKey(key, now) : null;
     keys.push({ email: m.email, caseIds: m.cases.split(','), problem: info ? info.encryptionProblem : 'no key', expiresAt: info?.expiresAt ?? null });
   }
-  return digestItems({ now, maxEmbargoDays: ctx.config.policy.maxEmbargoDays, cases, failedDeliveries, keys });
+  return digestItems({ now, maxEmbargoDays: ctx.config.policy.maxEmbargoDays, cases, failedDeliveries, keys, ...(await digestExtras(ctx, f)) });
 }
 
 /**

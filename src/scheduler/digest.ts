@@ -5,11 +5,20 @@ export interface DigestFacts {
   maxEmbargoDays: number;
   /** overridden: X-EMBARGO-OVERRIDE was accepted, so the policy maximum does not apply. */
   cases: Array<{ id: string; state: string; createdAt: Date; embargo: Date | null; overridden?: boolean }>;
+  /** Deliveries that failed in the last day (by the time they failed, however long ago they were queued). */
   failedDeliveries: Array<{ caseId: string | null; rcpt: string; kind: string }>;
   keys: Array<{ email: string; caseIds: string[]; problem: string | null; expiresAt: Date | null }>;
+  /** The configured stakeholders' keys: a notice to a stakeholder whose key expired is not sent. */
+  stakeholderKeys?: Array<{ id: string; email: string; problem: string | null; expiresAt: Date | null }>;
+  /** Pre-disclosure notices still planned (never cancelled or sent ones), with when each is due. */
+  pendingNotices?: Array<{ caseId: string; stakeholder: string; dueAt: Date }>;
 }
 
 const DAY = 86_400_000;
+/** Keys (members' and stakeholders') expiring within this many days are named in the digest. */
+export const KEY_WARNING_DAYS = 30;
+/** Planned notices due within this many days (or overdue) are named in the digest. */
+export const NOTICE_WARNING_DAYS = 3;
 /** A digest is read by a person: beyond this many reminders it names how many more there are. */
 export const DIGEST_MAX_ITEMS = 200;
 const MAX_CASES_PER_KEY = 10;
@@ -35,8 +44,9 @@ const open = (s: string): boolean => !['published', 'closed', 'rejected', 'dupli
 
 /**
  * The reminders of a coordinator's daily digest: untriaged cases, embargoes ending soon, cases
- * without an embargo, embargoes beyond the policy (unless overridden), failed deliveries and notices, keys expiring
- * within 30 days or expired. Empty when nothing needs attention; at most DIGEST_MAX_ITEMS
+ * without an embargo, embargoes beyond the policy (unless overridden), planned notices due soon or
+ * overdue, failed deliveries, members' and configured stakeholders' keys expiring within
+ * KEY_WARNING_DAYS or unusable. Empty when nothing needs attention; at most DIGEST_MAX_ITEMS
  * reminders, the last of them saying how many were left out. Pure.
  */
 export function digestItems(f: DigestFacts): string[] {
@@ -50,10 +60,19 @@ export function digestItems(f: DigestFacts): string[] {
     const limit = c.createdAt.getTime() + f.maxEmbargoDays * DAY;
     if (!c.overridden && ((c.embargo && c.embargo.getTime() > limit) || t > limit)) items.push(`${c.id}: beyond the policy maximum of ${f.maxEmbargoDays} days since the report`);
   }
+  for (const n of f.pendingNotices ?? []) {
+    const due = n.dueAt.getTime();
+    if (due <= t) items.push(`${n.caseId}: pre-disclosure to ${n.stakeholder} was due ${formatUtc(n.dueAt)} and is not sent (is the advisory approved?)`);
+    else if (due - t <= NOTICE_WARNING_DAYS * DAY) items.push(`${n.caseId}: pre-disclosure to ${n.stakeholder} due ${formatUtc(n.dueAt)}`);
+  }
   for (const d of f.failedDeliveries) items.push(`${d.caseId ?? '(no case)'}: ${d.kind} to ${d.rcpt} failed`);
   for (const k of f.keys) {
     if (k.problem) items.push(`key of ${k.email} (${caseNames(k.caseIds)}): ${k.problem}`);
-    else if (k.expiresAt && k.expiresAt.getTime() - t <= 30 * DAY) items.push(`key of ${k.email} (${caseNames(k.caseIds)}) expires ${formatUtc(k.expiresAt)}`);
+    else if (k.expiresAt && k.expiresAt.getTime() - t <= KEY_WARNING_DAYS * DAY) items.push(`key of ${k.email} (${caseNames(k.caseIds)}) expires ${formatUtc(k.expiresAt)}`);
+  }
+  for (const k of f.stakeholderKeys ?? []) {
+    if (k.problem) items.push(`key of stakeholder ${k.id} <${k.email}>: ${k.problem}; its notices are not sent`);
+    else if (k.expiresAt && k.expiresAt.getTime() - t <= KEY_WARNING_DAYS * DAY) items.push(`key of stakeholder ${k.id} <${k.email}> expires ${formatUtc(k.expiresAt)}: ask for a renewed key`);
   }
   if (items.length <= DIGEST_MAX_ITEMS) return items;
   const shown = items.slice(0, DIGEST_MAX_ITEMS - 1);

@@ -29,15 +29,33 @@ export function markPublished(db: Db, caseId: string, revision: number, at: stri
   db.prepare("UPDATE advisories SET state = 'published' WHERE case_id = ? AND revision = ?").run(caseId, revision);
 }
 
-/** What the coordinators' digest reports: open cases, the day's failed deliveries, the members of open cases. */
+/**
+ * What the coordinators' digest reports: open cases, the deliveries that failed since `since`, the
+ * members of open cases, and the pre-disclosure notices still planned (of open cases).
+ */
 export function digestFacts(db: Db, since: string): {
   cases: Array<{ id: string; state: string; created_at: string; embargo: string | null; embargo_override: string | null }>;
   failedDeliveries: Array<{ caseId: string | null; rcpt: string; kind: string }>;
   members: Array<{ email: string; fingerprint: string | null; cases: string }>;
+  pendingNotices: Array<{ caseId: string; stakeholder: string; dueAt: string }>;
 } {
   return {
     cases: db.prepare(`SELECT id, state, created_at, embargo, embargo_override FROM cases WHERE state IN (${openList})`).all(...openStates) as ReturnType<typeof digestFacts>['cases'],
-    failedDeliveries: db.prepare("SELECT case_id AS caseId, rcpt, kind FROM outbox WHERE state = 'failed' AND created_at >= ? AND kind != 'alert'").all(since) as ReturnType<typeof digestFacts>['failedDeliveries'],
+    // Picked by when they failed (the delivery-failed event the worker and the bounce handler
+    // record with the failure), not when they were queued: a retried mail fails days later.
+    failedDeliveries: db
+      .prepare(
+        `SELECT case_id AS caseId, rcpt, kind FROM outbox WHERE state = 'failed' AND kind != 'alert'
+           AND id IN (SELECT json_extract(detail, '$.outbox') FROM events WHERE kind = 'delivery-failed' AND at >= ?) ORDER BY id`,
+      )
+      .all(since) as ReturnType<typeof digestFacts>['failedDeliveries'],
+    // Only planned rows: a cancelled notice (embargo lifted, stakeholder gone) is not pending.
+    pendingNotices: db
+      .prepare(
+        `SELECT n.case_id AS caseId, n.stakeholder, n.due_at AS dueAt FROM notices n JOIN cases c ON c.id = n.case_id
+         WHERE n.kind = 'pre-disclosure' AND n.state = 'planned' AND c.state IN (${openList}) ORDER BY n.due_at`,
+      )
+      .all(...openStates) as ReturnType<typeof digestFacts>['pendingNotices'],
     members: db
       .prepare(`SELECT m.email, m.fingerprint, group_concat(m.case_id) AS cases FROM members m JOIN cases c ON c.id = m.case_id WHERE c.state IN (${openList}) GROUP BY m.email, m.fingerprint`)
       .all(...openStates) as ReturnType<typeof digestFacts>['members'],

@@ -48,3 +48,30 @@ t.test('the quarantine section: a count per reason, most frequent first, the tai
   t.equal(s.reasons.length, DIGEST_MAX_REASONS);
   t.equal(s.reasons.at(-1), `${(50 - (DIGEST_MAX_REASONS - 1)) * 2} × other reasons (${50 - (DIGEST_MAX_REASONS - 1)} more)`);
 });
+
+t.test('planned notices due soon or overdue, and configured stakeholders\' keys expiring or unusable', async (t) => {
+  const items = digestItems({
+    now,
+    maxEmbargoDays: 90,
+    cases: [],
+    failedDeliveries: [],
+    keys: [],
+    pendingNotices: [
+      { caseId: 'VMT-2026-0004', stakeholder: 'distros', dueAt: new Date('2026-03-11T15:00:00Z') },
+      { caseId: 'VMT-2026-0005', stakeholder: 'distros', dueAt: new Date('2026-03-09T15:00:00Z') },
+      { caseId: 'VMT-2026-0006', stakeholder: 'distros', dueAt: new Date('2026-03-30T15:00:00Z') },
+    ],
+    stakeholderKeys: [
+      { id: 'distros', email: 'linux-distros@vs.openwall.example', problem: null, expiresAt: new Date('2026-03-20T00:00:00Z') },
+      { id: 'vendor', email: 'psirt@vendor.example', problem: 'expired', expiresAt: null },
+      { id: 'later', email: 'sec@later.example', problem: null, expiresAt: new Date('2026-06-01T00:00:00Z') },
+      { id: 'never', email: 'sec@never.example', problem: null, expiresAt: null },
+    ],
+  });
+  t.same(items, [
+    'VMT-2026-0004: pre-disclosure to distros due 2026-03-11 15:00 UTC',
+    'VMT-2026-0005: pre-disclosure to distros was due 2026-03-09 15:00 UTC and is not sent (is the advisory approved?)',
+    'key of stakeholder distros <linux-distros@vs.openwall.example> expires 2026-03-20 00:00 UTC: ask for a renewed key',
+    'key of stakeholder vendor <psirt@vendor.example>: expired; its notices are not sent',
+  ]);
+});
