@@ -59,17 +59,14 @@ export function withGivenCredits(adv: Advisory, given: readonly GivenCredit[]): 
 /**
  * The advisory as published with its errata: dated `firstDay` (the original publication), and
  * one history entry per later publication (`errataDays`, oldest first), each dated the day it
- * went out. The YAML's own `errata_history` supplies the wording: its newest entries pair with
- * the newest publications (their dates replaced by the day they really went out); YAML entries
- * older than every publication keep their dates; a publication without a YAML entry reads
+ * went out. The YAML's own `errata_history` supplies the wording, oldest entry to oldest
+ * publication (a revision's YAML usually repeats the earlier errata and adds its own); YAML
+ * entries beyond the publications keep their dates; a publication without a YAML entry reads
  * "Errata N". So OSV `modified`, CVE `dateUpdated`, CSAF `current_release_date`, the page's
  * "Updated" date and the feed's `updated` all say when the correction went out. Pure.
  */
 export function withErrata(adv: Advisory, firstDay: string, errataDays: readonly string[]): Advisory {
-  const yaml = [...adv.errataHistory].sort((a, b) => (a.date < b.date ? 1 : a.date > b.date ? -1 : 0));
-  const newestFirst = [...errataDays].reverse();
-  const paired = newestFirst.map((day, i) => ({ date: day, text: yaml[i]?.text ?? `Errata ${errataDays.length - i}` }));
-  const older = yaml.slice(newestFirst.length);
-  const history = [...paired, ...older].reverse();
-  return { ...adv, date: firstDay, errataHistory: history };
+  const yaml = [...adv.errataHistory].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  const paired = errataDays.map((day, i) => ({ date: day, text: yaml[i]?.text ?? `Errata ${i + 1}` }));
+  return { ...adv, date: firstDay, errataHistory: [...paired, ...yaml.slice(errataDays.length)] };
 }

@@ -1,5 +1,5 @@
 // Headless Chromium opens the published page and index (file://, no JavaScript needed) and
-// the DOM must show the advisory title and its CVE ID.
+// the DOM must show the advisory title, its CVE ID, severity, fixed versions and CWE (name, link).
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +45,10 @@ if (!existsSync(CHROMIUM)) {
     t.match(page, /<title>OSSA-2026-001: Unauthorized volume access through deleted volume attachments<\/title>/, 'page title in the DOM');
     t.match(page, /<h1>[\s\S]*Unauthorized volume access through deleted volume attachments<\/h1>/);
     t.match(page, /CVE-2026-2088/, 'CVE ID in the DOM');
+    // What a reader looks for first (issue 15): severity (CVSS 3.1 8.1 here), fixed versions, CWE with name and link.
+    t.match(page, /<dt>Severity<\/dt><dd class="severity">HIGH<\/dd>/, 'severity in the DOM');
+    t.match(page, /<td class="fixed"><code>20\.2\.1<\/code>, <code>21\.2\.1<\/code><\/td>/, 'fixed versions in the DOM');
+    t.match(page, /<a href="https:\/\/cwe\.mitre\.org\/data\/definitions\/284\.html">CWE-284<\/a>: Improper Access Control/, 'CWE with its name and link in the DOM');
 
     const index = await dumpDom(join(site, 'index.html'), join(dir, 'profile2'));
     t.match(index, /Unauthorized volume access through deleted volume attachments/, 'title in the index');
