@@ -1,13 +1,12 @@
 import { iso } from '../clock.js';
-import { openVmtd, type Vmtd } from '../context.js';
+import type { Vmtd } from '../context.js';
 import { createLogger } from '../log.js';
 import { parseExpert } from '../commands/keywords.js';
 import { isDay, isRepoUrl, PROJECT_ID, projectRecord, type RegisteredProject } from '../cases/project.js';
 import { projectRegistry } from '../identity/projects.js';
-import { certifiedEmailsOf, describeKey, fingerprintOf, readPublicKeys } from '../pgp/keys.js';
 import { addEvent } from '../store/events.js';
-import { deleteProject, deleteProjectContact, getProject, insertProject, projectCaseFacts, updateProject, upsertProjectContact, type ProjectChange } from '../store/projects.js';
-import { readInput, type CliEnv } from './env.js';
+import { deleteProject, deleteProjectContact, getProject, insertProject, listProjects, projectCaseFacts, updateProject, upsertProjectContact, type ProjectChange } from '../store/projects.js';
+import { openExistingDb, readInput, type CliEnv } from './env.js';
 import { CliError, EX } from './exit.js';
 
 export const projectHelp = `usage: vmtd project <subcommand> [--config FILE]
@@ -35,6 +34,7 @@ const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeo
 
 /** A contact line's key: a key file (imported as the operator's) or the fingerprint of a key in the keyring. */
 async function pinFor(ctx: Vmtd, email: string, keyArg: string, now: Date): Promise<{ fingerprint: string; note: string | null }> {
+  const { certifiedEmailsOf, describeKey, fingerprintOf, readPublicKeys } = await import('../pgp/keys.js');
   const fpr = keyArg.replace(/\s+/g, '').toUpperCase();
   let fingerprint: string;
   let note: string | null = null;
@@ -121,24 +121,32 @@ export async function projectCommand(env: CliEnv): Promise<number> {
   const [sub, rawId, ...rest] = env.args;
   if (!sub || !['list', 'show', 'add', 'update', 'remove'].includes(sub) || rest.length > 0 || (sub !== 'list' && !rawId)) throw new CliError(USAGE, EX.USAGE);
   const id = (rawId ?? '').toLowerCase();
+  const now = env.clock();
+  if (sub === 'list' || sub === 'show') {
+    // Reading needs no keys: the registry as stored (configured contacts as the daemon last pinned them), without loading OpenPGP.
+    const db = openExistingDb(env, 'no project was ever registered here');
+    try {
+      if (sub === 'list') {
+        const all = listProjects(db);
+        if (env.values.json) env.out(JSON.stringify(all, null, 2) + '\n');
+        else env.out(all.length === 0 ? 'no projects\n' : all.map((p) => `${p.id.padEnd(16)} ${p.active ? 'active  ' : 'inactive'}  ${String(p.contacts.length).padStart(2)} contact(s)  ${p.policyAgreedAt ?? '-'.padEnd(10)}  ${p.name}\n`).join(''));
+        return EX.OK;
+      }
+      const p = getProject(db, id);
+      if (!p) throw new CliError(`no project ${id}`, EX.NOINPUT);
+      const record = projectRecord(projectCaseFacts(db, id), now, env.config.policy.maxEmbargoDays);
+      env.out(env.values.json ? JSON.stringify({ ...p, record }, null, 2) + '\n' : human(p, record));
+      return EX.OK;
+    } finally {
+      db.close();
+    }
+  }
+  const { openVmtd } = await import('../context.js');
   const ctx = await openVmtd(env.config, env.clock, createLogger('warn'));
   try {
-    const now = env.clock();
     const at = iso(now);
     const configured = ctx.config.projects.some((p) => p.id === id);
     const shown = (): RegisteredProject => projectRegistry(ctx.db, ctx.people).find((p) => p.id === id)!;
-    if (sub === 'list') {
-      const all = projectRegistry(ctx.db, ctx.people);
-      if (env.values.json) env.out(JSON.stringify(all, null, 2) + '\n');
-      else env.out(all.length === 0 ? 'no projects\n' : all.map((p) => `${p.id.padEnd(16)} ${p.active ? 'active  ' : 'inactive'}  ${String(p.contacts.length).padStart(2)} contact(s)  ${p.policyAgreedAt ?? '-'.padEnd(10)}  ${p.name}\n`).join(''));
-      return EX.OK;
-    }
-    if (sub === 'show') {
-      if (!getProject(ctx.db, id)) throw new CliError(`no project ${id}`, EX.NOINPUT);
-      const record = projectRecord(projectCaseFacts(ctx.db, id), now, ctx.config.policy.maxEmbargoDays);
-      env.out(env.values.json ? JSON.stringify({ ...shown(), record }, null, 2) + '\n' : human(shown(), record));
-      return EX.OK;
-    }
     if (sub === 'remove') {
       if (configured) throw new CliError(`${id} is named in the configuration (${ctx.config.file}): remove it there, or mark it inactive (vmtd project update ${id} --inactive); refused`, EX.DATAERR);
       const removed = ctx.db.transaction(() => {
