@@ -1,5 +1,7 @@
 import { dataFiles, type Vmtd } from '../context.js';
-import { countSpoolAttempt, pendingSpoolIds, quarantineSpool, spoolRow } from '../store/spool.js';
+import { countSpoolAttempt, pendingSpool, quarantineSpool, spoolRow, type SpoolRow } from '../store/spool.js';
+import { DecodePool, type DecodedAhead } from '../pgp/decode-pool.js';
+import { clockSlackMs } from './understood.js';
 import { iso } from '../clock.js';
 import { addEvent } from '../store/events.js';
 import { SerialRunner } from '../serial.js';
@@ -31,11 +33,23 @@ export class Pipeline {
     (err) => this.ctx.log.error({ err: errorLine(err) }, 'spool pass failed; the next poll tries again'),
   );
 
+  /**
+   * Messages read and being decoded in worker threads ahead of their turn (small ones only, a few
+   * at a time), so decryption runs on the other core while this thread handles the current one.
+   * The order in which messages are applied, one at a time oldest first, does not change.
+   */
+  private readonly ahead = new Map<number, Promise<{ row: SpoolRow | undefined; decoded: DecodedAhead | null }>>();
+  private readonly pool: DecodePool;
+  /** How many decodes made ahead were used (the rest were done again in turn: a key changed). */
+  decodedAhead = 0;
+
   constructor(
     private readonly ctx: Vmtd,
     /** Called after each processed message (e.g. to kick the outbox and the planner). */
     public onProcessed: () => void = () => {},
-  ) {}
+  ) {
+    this.pool = new DecodePool(ctx.team.privateKey, ctx.keyring);
+  }
 
   /** Clock time (ms) at which the last row was finished (processed, or its failure recorded); 0 before the first. For /healthz. */
   lastProgress = 0;
@@ -49,8 +63,10 @@ export class Pipeline {
     return this.runner.settle();
   }
 
-  stop(): Promise<void> {
-    return this.runner.stop();
+  async stop(): Promise<void> {
+    await this.runner.stop();
+    this.ahead.clear();
+    await this.pool.close();
   }
 
   private async loop(): Promise<void> {
@@ -59,14 +75,34 @@ export class Pipeline {
     let after = 0;
     for (;;) {
       if (this.runner.isStopped) return;
-      const ids = pendingSpoolIds(this.ctx.db, 20, after);
-      if (ids.length === 0) return;
-      for (const id of ids) {
-        if (this.runner.isStopped) return;
+      const rows = pendingSpool(this.ctx.db, 20, after);
+      if (rows.length === 0) break;
+      for (const [i, { id }] of rows.entries()) {
+        if (this.runner.isStopped) break;
+        this.readAhead(rows.slice(i + 1, i + 1 + 2 * this.pool.size));
         if ((await this.work(id)) === 'race') break; // the same row again, with the case IDs as they are now
         after = id;
         this.onProcessed();
       }
+    }
+    // What was read ahead and not reached (stopped, or a race) is read again on its turn.
+    this.ahead.clear();
+  }
+
+  /** Starts reading and decoding the next small rows (each once). */
+  private readAhead(next: Array<{ id: number; inRow: boolean }>): void {
+    for (const { id, inRow } of next) {
+      if (!inRow || this.ahead.has(id)) continue;
+      const p = (async () => {
+        const row = await spoolRow(this.ctx.db, this.ctx.sealer, dataFiles(this.ctx.config.instance.dataDir).spool, id);
+        if (!row) return { row, decoded: null };
+        const at = this.ctx.clock();
+        // A worker that fails costs only the head start: the message is decoded on its turn.
+        const decoded = await this.pool.decode(row.raw, new Date(at.getTime() + clockSlackMs), at).catch(() => null);
+        return { row, decoded };
+      })();
+      p.catch(() => {}); // a row that cannot be read fails on its turn, counted there
+      this.ahead.set(id, p);
     }
   }
 
@@ -74,10 +110,12 @@ export class Pipeline {
   private async work(id: number): Promise<'done' | 'race'> {
     const stage = { name: 'unreadable spool row' };
     try {
-      const row = await spoolRow(this.ctx.db, this.ctx.sealer, dataFiles(this.ctx.config.instance.dataDir).spool, id);
+      const early = this.ahead.get(id);
+      this.ahead.delete(id);
+      const { row, decoded } = early ? await early : { row: await spoolRow(this.ctx.db, this.ctx.sealer, dataFiles(this.ctx.config.instance.dataDir).spool, id), decoded: null };
       if (!row) return 'done';
       stage.name = 'internal error';
-      await processSpooled(this.ctx, row);
+      await processSpooled(this.ctx, row, decoded, () => this.decodedAhead++);
       this.count(id);
     } catch (err) {
       if (err instanceof CaseIdRace) return 'race';

@@ -3,6 +3,7 @@ import type { Vmtd } from '../context.js';
 import { parseRecipient, subjectCaseIds, type Recipient } from '../mail/addresses.js';
 import { protectedSubject, readHeaders, unreadableHeaders, type MailHeaders } from '../mail/headers.js';
 import { decodeMessage, type Decoded, type DecodeKeys } from '../pgp/decode.js';
+import { stillHolds, type DecodedAhead } from '../pgp/decode-pool.js';
 import { readContent, type MessageContent } from '../mail/content.js';
 import { caseOfMessageId, getCase } from '../store/cases.js';
 import { payloadSightings } from '../store/seen.js';
@@ -24,6 +25,9 @@ export { CaseIdRace } from './case-mail.js';
 interface Inbound {
   readonly ctx: Vmtd;
   readonly row: SpoolRow;
+  /** The decode done ahead in a worker, if any (used when it still holds). */
+  readonly ahead: DecodedAhead | null;
+  readonly usedAhead: () => void;
   headers: MailHeaders;
   recipients: Recipient[];
   decoded: Decoded;
@@ -107,7 +111,9 @@ export const inboundSteps: readonly Step[] = [
   {
     name: 'decode',
     async run(m) {
-      const result = await decodeMessage(m.row.raw, decodeKeys(m.ctx));
+      const early = m.ahead && stillHolds(m.ahead, m.ctx.keyring, m.ctx.clock()) ? m.ahead.result : null;
+      if (early) m.usedAhead();
+      const result = early ?? (await decodeMessage(m.row.raw, decodeKeys(m.ctx)));
       if (!result.ok) {
         await quarantine(m.ctx, m.row, m.headers, result.reason);
         return done;
@@ -214,9 +220,9 @@ export const inboundSteps: readonly Step[] = [
  * marks the spool row done, so this is safe to repeat after a crash. An internal error comes out
  * as a StepError naming the step.
  */
-export async function processSpooled(ctx: Vmtd, row: SpoolRow): Promise<void> {
+export async function processSpooled(ctx: Vmtd, row: SpoolRow, ahead: DecodedAhead | null = null, usedAhead: () => void = () => {}): Promise<void> {
   // The steps fill the rest in before anything reads it.
-  const m = { ctx, row } as Inbound;
+  const m = { ctx, row, ahead, usedAhead } as Inbound;
   for (const step of inboundSteps) {
     let outcome: 'done' | void;
     try {

@@ -1,5 +1,6 @@
 import * as openpgp from 'openpgp';
 import { certifiedEmailsOf, describeKey, fingerprintOf, readPublicKeys, type KeyInfo } from '../pgp/keys.js';
+import { KeyChangeLog, type ChangingKeys, type KeyChanges } from '../pgp/key-changes.js';
 import type { Db } from './db.js';
 
 /**
@@ -25,8 +26,9 @@ const trusted = (s: KeySource): boolean => s !== 'mail';
  * Key material learned from mail never changes a trusted key (only a verified revocation of it
  * is taken), so a sender can neither graft user IDs onto an operator's key nor replace it.
  */
-export class Keyring {
+export class Keyring implements ChangingKeys {
   private keys = new Map<string, Entry>();
+  private readonly changes = new KeyChangeLog();
 
   private constructor(private readonly db: Db) {}
 
@@ -55,6 +57,7 @@ export class Keyring {
       }
     }
     this.keys = keys;
+    this.changes.noteReload();
   }
 
   /**
@@ -110,6 +113,7 @@ export class Keyring {
       )
       .run(fp, e.key.armor(), JSON.stringify(e.emails), e.source, at);
     this.keys.set(fp, e);
+    this.changes.noteStored(fp, keyIdsOf(e.key));
   }
 
   /** Reads armored or binary key material and stores every public key in it. */
@@ -164,6 +168,8 @@ export class Keyring {
   remove(fp: string): boolean {
     const f = fp.toUpperCase();
     const n = this.db.prepare('DELETE FROM keys WHERE fingerprint = ?').run(f).changes;
+    const known = this.keys.get(f);
+    if (known) this.changes.noteRemoved(f, keyIdsOf(known.key));
     return this.keys.delete(f) || n > 0;
   }
 
@@ -171,4 +177,27 @@ export class Keyring {
   async describeAll(now: Date): Promise<Array<KeyInfo & { source: KeySource }>> {
     return Promise.all([...this.keys.values()].map(async (e) => ({ ...(await describeKey(e.key, now)), source: e.source })));
   }
+
+  generation(): number {
+    return this.changes.generation();
+  }
+
+  changesSince(since: number): KeyChanges {
+    const c = this.changes.since(since);
+    const fps = c.reset ? [...this.keys.keys()] : c.stored;
+    const upsert = fps.flatMap((fingerprint) => {
+      const e = this.keys.get(fingerprint);
+      return e ? [{ fingerprint, armored: e.key.armor() }] : [];
+    });
+    return { reset: c.reset, upsert, remove: c.removed };
+  }
+
+  keyIdsChangedSince(since: number): Set<string> | null {
+    return this.changes.keyIdsSince(since);
+  }
+}
+
+/** The key IDs of a key and its subkeys (16 hex digits, upper case): what a signature names as issuer. */
+function keyIdsOf(key: openpgp.PublicKey): string[] {
+  return key.getKeyIDs().map((id) => id.toHex().toUpperCase());
 }

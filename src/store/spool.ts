@@ -51,9 +51,14 @@ interface RawRow {
   attempts: number;
 }
 
-/** IDs of spooled messages not yet processed, oldest first (after `afterId`, to walk the queue). */
-export function pendingSpoolIds(db: Db, limit = 100, afterId = 0): number[] {
-  return (db.prepare("SELECT id FROM spool WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?").all(afterId, limit) as Array<{ id: number }>).map((r) => r.id);
+/**
+ * Spooled messages not yet processed, oldest first (after `afterId`, to walk the queue): their
+ * IDs, and whether each is held in its row (small) rather than in a spool file.
+ */
+export function pendingSpool(db: Db, limit = 100, afterId = 0): Array<{ id: number; inRow: boolean }> {
+  return (db.prepare("SELECT id, raw_file IS NULL AS inRow FROM spool WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?").all(afterId, limit) as Array<{ id: number; inRow: number }>).map(
+    (r) => ({ id: r.id, inRow: r.inRow === 1 }),
+  );
 }
 
 /**
