@@ -61,7 +61,7 @@ function record(adv: Advisory, v: Vulnerability, opts: RenderOptions, org: strin
   const uniqueCredits = [...new Map(credits.map((c) => [JSON.stringify(c), c])).values()];
 
   const cna: Record<string, unknown> = {
-    providerMetadata: { orgId: org },
+    providerMetadata: { orgId: org, ...(opts.assignerShortName ? { shortName: opts.assignerShortName } : {}) },
     title: adv.title,
     datePublic: timestamp(adv.date),
     descriptions: [{ lang: 'en', value: v.note ? `${adv.description}\n\n${v.note}` : adv.description }],
@@ -88,6 +88,7 @@ function record(adv: Advisory, v: Vulnerability, opts: RenderOptions, org: strin
     cveMetadata: {
       cveId: v.cveId,
       assignerOrgId: org,
+      ...(opts.assignerShortName ? { assignerShortName: opts.assignerShortName } : {}),
       state: 'PUBLISHED',
       datePublished: timestamp(adv.date),
       dateUpdated: timestamp(modifiedDate(adv)),

@@ -14,6 +14,8 @@ export interface RenderOptions {
   timeline?: Array<{ event: string; date: string }>;
   /** CNA organisation UUID for CVE records (default: PLACEHOLDER_ASSIGNER_ORG_ID) */
   assignerOrgId?: string;
+  /** CNA short name for CVE records (config cve.assignerShortName), when configured */
+  assignerShortName?: string;
   /** public base URL of the site, e.g. https://security.example.org/advisories/ (absolute links, Atom ids) */
   siteUrl?: string;
   /** the team's name (instance.name) on the page, index and feed; default "Security team" */

@@ -30,6 +30,9 @@ export async function advisoryCommand(env: CliEnv): Promise<number> {
   if (format === 'csaf' && typeof env.values.config === 'string') {
     const { instance } = loadConfig(env.values.config);
     opts = { siteUrl: publicBaseUrl(instance), publisher: teamPublisher(instance) };
+  } else if (format === 'cve' && typeof env.values.config === 'string') {
+    const { cve } = loadConfig(env.values.config);
+    opts = { ...(cve?.assignerOrgId ? { assignerOrgId: cve.assignerOrgId } : {}), ...(cve?.assignerShortName ? { assignerShortName: cve.assignerShortName } : {}) };
   }
   env.out(renderAdvisory(r.advisory, format as AdvisoryFormat, opts));
   return EX.OK;

@@ -57,7 +57,10 @@ export function publicSubject(p: PublicAdvisory): string {
 /** The options every file of the instance's site is written with (team, URL, templates, key). */
 export function siteWriteOptions(ctx: Vmtd, now: Date): PublishOptions {
   const site = siteOptions(ctx.config.instance, ctx.team, now, ctx.config.policy.maxEmbargoDays);
-  return { site, siteUrl: site.baseUrl, teamName: ctx.config.instance.name, templatesDir: instanceTemplates(ctx.config).advisory };
+  // the CVE records name the configured CNA (config cve); without it a placeholder UUID that belongs to nobody
+  const cve = ctx.config.cve;
+  const assigner = { ...(cve?.assignerOrgId ? { assignerOrgId: cve.assignerOrgId } : {}), ...(cve?.assignerShortName ? { assignerShortName: cve.assignerShortName } : {}) };
+  return { site, siteUrl: site.baseUrl, teamName: ctx.config.instance.name, templatesDir: instanceTemplates(ctx.config).advisory, ...assigner };
 }
 
 /** One published advisory's per-advisory write options. */

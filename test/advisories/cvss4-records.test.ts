@@ -34,6 +34,11 @@ t.test('OSV and CVE records carry the v4.0 vector and score, schema-valid', { sk
     t.notOk('cvssV3_1' in metric);
     t.ok(validCve(record), JSON.stringify(validCve.errors, null, 2));
   }
+  // the configured CNA (config cve.assignerOrgId / assignerShortName) names the records, still valid
+  const org = '8254265b-2729-46b6-b9e3-3dfca2d5bfca';
+  const [named] = toCveRecords(adv, { assignerOrgId: org, assignerShortName: 'example' });
+  t.match(named?.record, { cveMetadata: { assignerOrgId: org, assignerShortName: 'example' }, containers: { cna: { providerMetadata: { orgId: org, shortName: 'example' } } } });
+  t.ok(validCve(named?.record), JSON.stringify(validCve.errors));
   // the validator checks the v4 block: a score out of the enum fails
   const [first] = records;
   const bad = JSON.parse(JSON.stringify(first?.record)) as Json;
