@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { iso } from '../clock.js';
 import { dataFiles, type Vmtd } from '../context.js';
 import { parseRecipient } from '../mail/addresses.js';
-import { spoolBacklog, spoolSealed } from '../store/spool.js';
+import { spoolBacklog } from '../store/spool.js';
+import { SpoolBatch } from '../store/spool-batch.js';
 import { SpoolReceiver } from '../store/spool-receiver.js';
 import { counters } from '../counters.js';
 
@@ -103,6 +104,7 @@ export interface SmtpIntake {
 export async function startSmtpIntake(ctx: Vmtd, onSpooled: (id: number) => void): Promise<SmtpIntake> {
   const { smtp, instance } = ctx.config;
   let closing = false;
+  const batch = new SpoolBatch(ctx.db);
   const server = new SMTPServer({
     name: instance.domain,
     banner: 'vmtd',
@@ -156,7 +158,7 @@ export async function startSmtpIntake(ctx: Vmtd, onSpooled: (id: number) => void
           const sealed = await received.finish();
           const env = session.envelope;
           const envelope = { mailFrom: env.mailFrom ? env.mailFrom.address : '', rcptTo: env.rcptTo.map((r) => r.address), via: 'smtp' as const };
-          const id = spoolSealed(ctx.db, sealed, received.size, envelope, iso(ctx.clock()));
+          const id = await batch.commit(sealed, received.size, envelope, iso(ctx.clock()));
           callback(null, `2.0.0 queued as ${id}`);
           counters.received.inc({ via: 'smtp' });
           onSpooled(id);

@@ -15,7 +15,7 @@ import { emailOf, pubKey } from '../helpers/gpg.js';
 import { pgpMime, textPart, withAttachment } from '../helpers/mails.js';
 import { startTestVmtd } from '../helpers/vmtd.js';
 
-const v = await startTestVmtd();
+const v = await startTestVmtd({ extraConfig: 'policy: { casesPerSenderPerHour: 1000 }' });
 t.teardown(() => v.stop());
 const team = (): string => v.daemon.ctx.team.fingerprint;
 const { db, sealer, keyring } = v.daemon.ctx;
@@ -92,4 +92,17 @@ t.test('the pool gives what decodeMessage gives, and follows the keyring (stored
   keyring.remove(signer.publicKey.getFingerprint().toUpperCase());
   t.notOk(stillHolds(later, keyring, now()), 'the signer key removed: judged again');
   t.match((await judge(raw)).result, { ok: true, decoded: { signature: { state: 'unknown-key' } } }, 'the worker follows the removal');
+});
+
+t.test('messages whose DATA ends together are committed together: each its own 250 and spool row, all relayed', async (t) => {
+  const before = (db.prepare('SELECT COUNT(*) AS n FROM spool').get() as { n: number }).n;
+  const mails = Array.from({ length: 12 }, (_, n) => pgpMime({ from: emailOf.rita, to: 'security@example.org', subject: `together ${n}` }, v.gpg('rita').encrypt(textPart(`TOGETHER-${n}`), [team()], { sign: false })));
+  const replies = await Promise.all(mails.map((raw) => v.send(raw, { from: emailOf.rita, to: ['security@example.org'] })));
+  t.same(replies.map((r) => r.code), mails.map(() => 250), 'every one accepted');
+  const ids = replies.map((r) => Number(/queued as (\d+)/.exec(r.response)?.[1]));
+  t.equal(new Set(ids).size, 12, 'twelve different spool IDs');
+  t.equal((db.prepare('SELECT COUNT(*) AS n FROM spool').get() as { n: number }).n, before + 12, 'twelve rows');
+  await v.settle();
+  const relays = v.take().filter((d) => d.to === 'alice@example.org').map((d) => readAs(v, 'alice', d));
+  for (let n = 0; n < 12; n++) t.ok(relays.some((r) => r.includes(`TOGETHER-${n}`)), `report ${n} relayed`);
 });
