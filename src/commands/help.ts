@@ -6,7 +6,8 @@ of the message is a comment relayed to the case with the results.
 Case commands (send to the case address; the first line binds the case):
   X-CASE: CASE-ID                     required first line
   X-STATE: new|triaged|accepted|closed|rejected
-  X-CLASS: A|B1|B2|B3|C1|C2|D|E|Y|Z   report class (OpenStack VMT taxonomy)
+  X-CLASS: A|B1|B2|B3|C1|C2|D|E|Y|Z   report class (OpenStack VMT taxonomy);
+                                      E, Y, Z close the case without publication
   X-SEVERITY: critical|high|medium|low|none
   X-TITLE: text
   X-ADD-EXPERT: address               key from the keyring or attached
@@ -16,6 +17,7 @@ Case commands (send to the case address; the first line binds the case):
   X-EMBARGO: YYYY-MM-DD HH:MM UTC | YYYY-MM-DD | none
   X-EMBARGO-OVERRIDE: reason          allows an embargo beyond the policy maximum
   X-CVE: CVE-YYYY-NNNN …
+  X-CVE-REQUEST                       asks the configured CNA for CVE IDs
   X-CREDIT: [TYPE:] Name from Affiliation
   X-NOTIFY: STAKEHOLDER …
   X-ADVISORY                          the attached .yaml becomes the advisory draft
