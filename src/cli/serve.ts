@@ -19,7 +19,8 @@ const restartOnly = ['instance', 'smtp', 'metrics', 'imap', 'delivery', 'schedul
  * SIGHUP: reads the configuration file again and takes it with the keys as they are now (the
  * keyring as other processes left it, e.g. after `vmtd keys import`; the configured key files).
  * A configuration that does not load is logged and the running one kept. Reloads never overlap:
- * a HUP during a reload runs one more after it.
+ * a HUP during a reload runs one more after it. Under systemd each reload is framed by
+ * RELOADING=1 and READY=1 (also when the new configuration was refused: the old one serves).
  */
 function reloader(daemon: Daemon, file: string, log: Logger, notify: Notifier): () => void {
   let running: Promise<void> | undefined;
