@@ -146,6 +146,17 @@ t.test('healthz: 200 while mail is deferred, 503 when due mail waits too long (s
   t.ok(deferred.some((l) => l.kind === 'relay' && typeof l.case === 'string' && /^smtp: 451 /.test(String(l.err)) && l.rcpt === 'alice@example.org'), 'deferral logged with case, kind and error');
 });
 
+t.test('a 5xx gives the mails up: failed counter and log line with case and kind; then healthz is 200 again', async (t) => {
+  host.answer = () => 550;
+  await settle(); // the retries are due (clock moved an hour): each is refused for good
+  const text = await scrape();
+  t.equal(value(text, 'vmtd_outbox_failed_total{kind="relay"}'), 2);
+  t.equal(value(text, 'vmtd_outbox_depth'), 0, 'nothing waits any more (the alerts about it failed too)');
+  const failed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'delivery failed');
+  t.ok(failed.some((l) => l.kind === 'relay' && typeof l.case === 'string' && /^smtp: 550 /.test(String(l.err))), 'logged with case, kind and the answer');
+  t.same(await healthz(), { status: 200, body: { ok: true, reasons: [] } }, 'the outbox moved and the planner ran (settle)');
+});
+
 t.test('no log line carries the subject or body of a report', async (t) => {
   t.ok(lines.length > 10, `${lines.length} log lines looked at`);
   t.notOk(lines.some((l) => l.includes(SECRET)), 'the embargoed text is in no log line');
