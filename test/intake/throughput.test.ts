@@ -1,10 +1,14 @@
-// Issue 16: the pipeline decodes the next small messages in a worker thread while it handles the
-// current one. What it relays must be exactly what decoding in turn would give — in particular
-// when the message before taught vmtd the key that signed this one, or removed a key: the
-// signature is judged against the keyring as it is when the message's turn comes.
+// Issue 16, the throughput work must not change what anyone receives: the pipeline decodes the
+// next small messages in a worker thread while it handles the current one (a signature is judged
+// against the keyring as it is when the message's turn comes, also when the message before taught
+// or removed the key); messages ending together share one spool commit; key packets for a large
+// case are made a group per event-loop turn.
 import t from 'tap';
 import fc from 'fast-check';
 import * as openpgp from 'openpgp';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { iso } from '../../src/clock.js';
 import { decodeMessage } from '../../src/pgp/decode.js';
 import { DecodePool, stillHolds } from '../../src/pgp/decode-pool.js';
@@ -13,9 +17,21 @@ import { caseList } from '../../src/store/case-view.js';
 import { readAs } from '../helpers/commands.js';
 import { emailOf, pubKey } from '../helpers/gpg.js';
 import { pgpMime, textPart, withAttachment } from '../helpers/mails.js';
-import { startTestVmtd } from '../helpers/vmtd.js';
+import { encryptedPayload, startTestVmtd } from '../helpers/vmtd.js';
 
-const v = await startTestVmtd({ extraConfig: 'policy: { casesPerSenderPerHour: 1000 }' });
+// A project with more contacts than the relay makes key packets for in one event-loop turn.
+const keyDir = mkdtempSync(join(tmpdir(), 'vmtd-many-'));
+t.teardown(() => rmSync(keyDir, { recursive: true, force: true }));
+const many = await Promise.all(
+  Array.from({ length: 20 }, async (_, n) => {
+    const email = `c${n}@many.example`;
+    const k = await openpgp.generateKey({ type: 'ecc', curve: 'curve25519Legacy', userIDs: [{ email }], format: 'object', date: new Date(Date.now() - 60_000) });
+    writeFileSync(join(keyDir, `${n}.asc`), k.publicKey.armor());
+    return { email, privateKey: k.privateKey };
+  }),
+);
+const manyProject = `  - id: many\n    name: many\n    contacts:\n${many.map((c, n) => `      - { name: C${n}, email: ${c.email}, key: ${join(keyDir, `${n}.asc`)} }`).join('\n')}\n`;
+const v = await startTestVmtd({ extraConfig: 'policy: { casesPerSenderPerHour: 1000 }', moreProjects: manyProject });
 t.teardown(() => v.stop());
 const team = (): string => v.daemon.ctx.team.fingerprint;
 const { db, sealer, keyring } = v.daemon.ctx;
@@ -105,4 +121,19 @@ t.test('messages whose DATA ends together are committed together: each its own 2
   await v.settle();
   const relays = v.take().filter((d) => d.to === 'alice@example.org').map((d) => readAs(v, 'alice', d));
   for (let n = 0; n < 12; n++) t.ok(relays.some((r) => r.includes(`TOGETHER-${n}`)), `report ${n} relayed`);
+});
+
+t.test('a relay to more members than one turn of key packets: each copy opens with its own member key', async (t) => {
+  const raw = pgpMime({ from: emailOf.rita, to: 'security@example.org', subject: 'for many' }, v.gpg('rita').encrypt(textPart('Project: many\n\nMANY-MEMBERS report'), [team()], { sign: false }));
+  t.equal((await v.send(raw, { from: emailOf.rita, to: ['security@example.org'] })).code, 250);
+  await v.settle();
+  const out = v.take();
+  for (const c of many) {
+    const copy = out.find((d) => d.to === c.email);
+    t.ok(copy, `${c.email} got a copy`);
+    if (!copy) continue;
+    const message = await openpgp.readMessage({ armoredMessage: encryptedPayload(copy.raw) });
+    const { data } = await openpgp.decrypt({ message, decryptionKeys: c.privateKey, format: 'binary' });
+    t.match(Buffer.from(data as Uint8Array).toString(), 'MANY-MEMBERS report', `${c.email} decrypts it with their own key`);
+  }
 });
