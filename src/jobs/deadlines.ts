@@ -87,14 +87,22 @@ async function lettersFor(ctx: Vmtd, a: DeadlineAction, f: DeadlineFacts): Promi
  * open case's project contacts and the coordinators before the limit, and at the limit publishes
  * (approved advisory, policy `publish`) or alerts. Each notice is claimed by its key in the
  * transaction that queues its mails: never twice, also across processes. One failing case is
- * logged and tried again next pass; the others go on. Never throws for a single case.
+ * logged and tried again next pass; the others go on. Never throws: the planner's pass goes on whatever happens here.
  */
 export async function runDeadlines(ctx: Vmtd, now: Date): Promise<DeadlineSummary> {
   const p = ctx.config.policy;
-  const facts = deadlineFacts(ctx.db);
-  const cases = facts.map((f) => ({ id: f.id, state: f.state, createdAt: new Date(f.createdAt), overridden: f.overridden, approved: f.advisory?.state === 'approved' }));
-  const actions = deadlineActions(cases, now, { maxEmbargoDays: p.maxEmbargoDays, reminderDays: p.reminderDays, atLimit: p.atLimit }, deadlineKeysDone(ctx.db));
   const summary: DeadlineSummary = { sent: [], failed: [] };
+  let facts: DeadlineFacts[];
+  let actions: DeadlineAction[];
+  try {
+    facts = deadlineFacts(ctx.db);
+    const cases = facts.map((f) => ({ id: f.id, state: f.state, createdAt: new Date(f.createdAt), overridden: f.overridden, approved: f.advisory?.state === 'approved' }));
+    actions = deadlineActions(cases, now, { maxEmbargoDays: p.maxEmbargoDays, reminderDays: p.reminderDays, atLimit: p.atLimit }, deadlineKeysDone(ctx.db));
+  } catch (err) {
+    // The caller's other work goes on; the next pass reads the facts again.
+    ctx.log.error({ err: (err as Error)?.message ?? String(err) }, 'reading the deadline facts failed; the next pass tries again');
+    return { sent: [], failed: ['deadline facts'] };
+  }
   for (const a of actions) {
     try {
       const f = facts.find((x) => x.id === a.caseId)!;
