@@ -86,7 +86,8 @@ t.test('the rest of the keywords', async (t) => {
   t.equal(view().state, 'accepted');
 
   const yaml = readFileSync(new URL('../fixtures/advisories/minimal.yaml', import.meta.url), 'utf8');
-  r = await sendCommand(v, 'alice', caseId, `X-CASE: ${caseId}\nX-ADVISORY`, { files: { 'advisory.yaml': yaml } });
+  // the case is class B1 and the YAML class A: the two must agree (issue 18), so the class moves with it
+  r = await sendCommand(v, 'alice', caseId, `X-CASE: ${caseId}\nX-CLASS: A\nX-ADVISORY`, { files: { 'advisory.yaml': yaml } });
   t.notMatch(r.answer, /FAILED/);
   t.match(view().advisory, { state: 'draft', revision: 1 });
   const preview = r.out.find((d) => d.to === 'bob@example.org');
