@@ -22,14 +22,23 @@ function human(c: CaseView): string {
     'members:',
     ...c.members.map((m) => `  ${m.role.padEnd(15)} ${m.email}  ${m.fingerprint ?? '(no key)'}`),
   ];
+  if (c.leakedAt) lines.push(`leaked:   ${c.leakedAt}`);
+  if (c.embargoOverride) lines.push(`override: ${c.embargoOverride}`);
+  if (c.credits.length > 0) lines.push(`credits:  ${c.credits.map((x) => `${x.name} (${x.type.toLowerCase().replace(/_/g, ' ')})`).join('; ')}`);
+  if (c.revisions.length > 0) lines.push(`advisory: ${c.revisions.map((r) => `r${r.revision} ${r.state}${r.approvedBy ? ` by ${r.approvedBy}` : ''}`).join(', ')}`);
+  if (c.notices.length > 0) {
+    lines.push('notices:', ...c.notices.map((n) => `  ${(n.sentAt ?? n.dueAt).padEnd(24)} ${n.state.padEnd(9)} ${n.kind}${n.stakeholder ? ` to ${n.stakeholder}` : ''}${n.reason ? ` (${n.reason})` : ''}${n.embargo && n.embargo !== 'none' ? `  embargo ${n.embargo}` : ''}`));
+  }
   if (c.messages) lines.push('messages:', ...c.messages.map((m) => `  ${m.receivedAt}  ${m.kind.padEnd(7)} ${m.from}  ${m.encrypted ? 'encrypted' : 'CLEAR'}  ${m.signature}`));
+  if (c.events) lines.push(`events:   ${c.events.length} (vmtd case events ${c.id})`, ...c.events.slice(-5).map((e) => `  ${e.at}  ${e.actor}  ${e.kind}`));
   return lines.join('\n') + '\n';
 }
 
 export const caseHelp = `usage: vmtd case <subcommand> [--config FILE]
 
   list [--json]        every case: id, state, embargo, members, title (then quarantined mail)
-  show ID [--json]     one case: state, class, embargo, CVEs, projects, members, messages
+  show ID [--json]     one case: state, class, embargo, CVEs, projects, members, credits, leak,
+                       override, advisory revisions, notices, messages, the last events
   events ID [--json]   the case's history, oldest first (append-only): time, actor, kind, detail
 `;
 
