@@ -176,9 +176,10 @@ export const handlers: Record<string, Handler> = {
     if (!cna) return no('no CNA is configured (cve.cna: name, email, keyFile in the configuration)');
     if (!isOpen(d.state)) return no(`the case is ${d.state}: CVE IDs are requested for open cases`);
     if (args) return no('X-CVE-REQUEST takes no argument: it asks one ID per vulnerability of the latest advisory YAML (or one)');
-    const how = cna.keyFile
+    // the CNA is a configured person: configuredKey is its key file's fingerprint, null when unreadable
+    const how = cna.keyFile && env.configuredKey(cna.email)
       ? 'signed and encrypted to its configured key, with the details of the latest advisory YAML (or the case title)'
-      : 'clear-signed as a reservation request without any case detail (no cve.cna.keyFile configured)';
+      : `clear-signed as a reservation request without any case detail (${cna.keyFile ? 'its configured key cannot be read' : 'no cve.cna.keyFile configured'})`;
     return ok(`CVE request to ${cna.name} <${cna.email}>, ${how}${d.cves.length > 0 ? `; the case already has ${d.cves.join(', ')}` : ''}`);
   },
   CREDIT: (d, args, env) => {
