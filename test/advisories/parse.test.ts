@@ -180,11 +180,12 @@ const cases: BadCase[] = [
     message: /not a calendar date/,
   },
   {
-    name: 'CVSS v4 vector',
-    yaml: replaceOnce(exampleYaml, 'CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:N', 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N'),
+    // v4.0 base vectors are accepted (issue 18); threat/environmental metrics are not
+    name: 'CVSS v4 vector with a threat metric',
+    yaml: replaceOnce(exampleYaml, 'CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:N', 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N/E:A'),
     path: 'vulnerabilities[0].cvss',
     marker: 'cvss: CVSS:4.0',
-    message: /v4\.0 vectors are not supported/,
+    message: /E is a threat, environmental or supplemental metric/,
   },
   {
     name: 'javascript: URL in a link',
