@@ -65,13 +65,19 @@ export interface CalendarUpdate {
 
 /**
  * The calendar letters a command's change of a case calls for (calendarChange), to the members who
- * plan by it (coordinators, experts, project contacts).
+ * plan by it (coordinators, experts, project contacts). When the date stands, an expert or project
+ * contact the command added gets the standing event as it is (same SEQUENCE, nothing recorded).
  */
-export async function calendarForChange(ctx: Vmtd, caseId: string, after: { state: string; embargo: string | null; members: Member[] }): Promise<CalendarUpdate> {
+export async function calendarForChange(ctx: Vmtd, caseId: string, after: { state: string; embargo: string | null; members: Member[] }, before: { members: Member[] }): Promise<CalendarUpdate> {
   const state = calendarState(eventsOf(ctx.db, caseId));
   const method = calendarChange(after, state.last);
   // A CANCEL names the date it cancels (the one the standing event holds).
   const embargo = method === 'REQUEST' ? after.embargo : (state.last?.embargo ?? null);
+  if (!method && state.last?.method === 'REQUEST' && state.last.embargo) {
+    const joined = after.members.filter((m) => !before.members.some((b) => b.email === m.email));
+    const attendees = memberAttendees(ctx, joined).filter((a) => joined.some((m) => m.email === a.email));
+    return { mails: await calendarLetters(ctx, caseId, attendees, 'REQUEST', state.last.sequence, new Date(state.last.embargo), false), event: null };
+  }
   if (!method || !embargo) return { mails: [], event: null };
   const published = method === 'CANCEL' && after.state === 'published';
   const mails = await calendarLetters(ctx, caseId, memberAttendees(ctx, after.members), method, state.next, new Date(embargo), published);

@@ -72,7 +72,8 @@ export async function composeLetter(ctx: Vmtd, l: Letter): Promise<OutgoingMail>
  * embargo calendar event as it stands, so a told stakeholder's calendar follows every change.
  */
 function noticeCalendar(ctx: Vmtd, l: Letter): Buffer[] {
-  if (l.kind !== 'notice' || !l.caseId) return [];
+  // A letter that carries its own calendar part (compose/calendar.ts) gets no second one.
+  if (l.kind !== 'notice' || !l.caseId || l.parts?.length) return [];
   const s = ctx.config.stakeholders.find((x) => x.email.toLowerCase() === l.to.toLowerCase());
   return s ? stakeholderCalendarParts(ctx, l.caseId, s) : [];
 }

@@ -277,7 +277,7 @@ export async function handleCommandMessage(ctx: Vmtd, u: Understood, caseId: str
   const content = patchNames.length > 0 ? mixedEntity([textEntity(summary), ...after.newPatches.map((p) => attachmentEntity(p.name, 'text/x-diff', p.content))]) : textEntity(summary);
   const relayed = { ...u, subject: `[${id}] update by ${from}`, decoded: { ...u.decoded, content } };
   const merge = after.mergedInto && after.mergedInto !== before.mergedInto ? await mergePlan(ctx, after, after.mergedInto, from) : null;
-  const calendar = await calendarForChange(ctx, id, after);
+  const calendar = await calendarForChange(ctx, id, after, before);
   // X-CVE-REQUEST: the request to the CNA goes out with the command, its event in the same transaction
   const cveRequest = lines.some((l) => l.keyword === 'CVE-REQUEST') ? await composeCveRequest(ctx, after, after.newAdvisoryYaml) : null;
   await addToCase(ctx, relayed, id, 'command', {
