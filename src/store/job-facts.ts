@@ -42,13 +42,16 @@ export function digestFacts(db: Db, since: string): {
   return {
     cases: db.prepare(`SELECT id, state, created_at, embargo, embargo_override FROM cases WHERE state IN (${openList})`).all(...openStates) as ReturnType<typeof digestFacts>['cases'],
     // Picked by when they failed (the delivery-failed event the worker and the bounce handler
-    // record with the failure), not when they were queued: a retried mail fails days later.
+    // record with the failure), not when they were queued: a retried mail fails days later. A row
+    // failed without its event (the worker's last-resort path) counts from when it was queued.
     failedDeliveries: db
       .prepare(
-        `SELECT case_id AS caseId, rcpt, kind FROM outbox WHERE state = 'failed' AND kind != 'alert'
-           AND id IN (SELECT json_extract(detail, '$.outbox') FROM events WHERE kind = 'delivery-failed' AND at >= ?) ORDER BY id`,
+        `SELECT case_id AS caseId, rcpt, kind FROM outbox o WHERE state = 'failed' AND kind != 'alert'
+           AND (id IN (SELECT json_extract(detail, '$.outbox') FROM events WHERE kind = 'delivery-failed' AND at >= ?)
+             OR (created_at >= ? AND NOT EXISTS (SELECT 1 FROM events e WHERE e.kind = 'delivery-failed' AND json_extract(e.detail, '$.outbox') = o.id)))
+         ORDER BY id`,
       )
-      .all(since) as ReturnType<typeof digestFacts>['failedDeliveries'],
+      .all(since, since) as ReturnType<typeof digestFacts>['failedDeliveries'],
     // Only planned rows: a cancelled notice (embargo lifted, stakeholder gone) is not pending.
     pendingNotices: db
       .prepare(

@@ -2,6 +2,9 @@
 // readable digest, not one line per case.
 import t from 'tap';
 import { DIGEST_MAX_ITEMS, DIGEST_MAX_REASONS, digestItems, quarantineSummary } from '../../src/scheduler/digest.js';
+import { openDb } from '../../src/store/db.js';
+import { addEvent } from '../../src/store/events.js';
+import { digestFacts } from '../../src/store/job-facts.js';
 
 const now = new Date('2026-03-10T09:00:00Z');
 const daysAgo = (d: number): Date => new Date(now.getTime() - d * 86_400_000);
@@ -74,4 +77,26 @@ t.test('planned notices due soon or overdue, and configured stakeholders\' keys 
     'key of stakeholder distros <linux-distros@vs.openwall.example> expires 2026-03-20 00:00 UTC: ask for a renewed key',
     'key of stakeholder vendor <psirt@vendor.example>: expired; its notices are not sent',
   ]);
+});
+
+t.test('the store facts: failed deliveries by when they failed; only planned notices of open cases', async (t) => {
+  const db = openDb(':memory:');
+  t.teardown(() => db.close());
+  const row = (id: number, created: string, state = 'failed'): void => {
+    db.prepare("INSERT INTO outbox (id, case_id, kind, message_id, rcpt, raw, state, next_attempt_at, created_at) VALUES (?, 'C-1', 'relay', '<m>', ?, x'00', ?, ?, ?)").run(id, `r${id}@x.example`, state, created, created);
+  };
+  row(1, '2026-03-01T00:00:00Z'); // queued long ago, failed today
+  addEvent(db, 'C-1', '2026-03-10T08:00:00Z', 'vmtd', 'delivery-failed', { outbox: 1 });
+  row(2, '2026-03-09T12:00:00Z'); // queued yesterday, failed two days ago: impossible, but the event decides
+  addEvent(db, 'C-1', '2026-03-08T08:00:00Z', 'vmtd', 'delivery-failed', { outbox: 2 });
+  row(3, '2026-03-09T12:00:00Z'); // failed without its event (last-resort path): counts from its queue time
+  row(4, '2026-03-01T00:00:00Z'); // old, failed without an event: not today's
+  row(5, '2026-03-09T12:00:00Z', 'sent');
+  db.prepare("INSERT INTO cases (id, state, created_at, updated_at) VALUES ('C-1', 'accepted', '2026-03-01T00:00:00Z', '2026-03-01T00:00:00Z'), ('C-2', 'published', '2026-03-01T00:00:00Z', '2026-03-01T00:00:00Z')").run();
+  for (const [key, caseId, state] of [['pre:C-1:a', 'C-1', 'planned'], ['pre:C-1:b', 'C-1', 'cancelled'], ['pre:C-2:a', 'C-2', 'planned']]) {
+    db.prepare("INSERT INTO notices (key, case_id, kind, stakeholder, due_at, state) VALUES (?, ?, 'pre-disclosure', ?, '2026-03-11T00:00:00Z', ?)").run(key, caseId, key.slice(-1), state);
+  }
+  const f = digestFacts(db, '2026-03-09T09:00:00Z');
+  t.same(f.failedDeliveries.map((d) => d.rcpt), ['r1@x.example', 'r3@x.example']);
+  t.same(f.pendingNotices, [{ caseId: 'C-1', stakeholder: 'a', dueAt: '2026-03-11T00:00:00Z' }], 'a cancelled notice, or one of a closed case, is not pending');
 });
