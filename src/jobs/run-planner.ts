@@ -18,6 +18,9 @@ import { fileOptions, publicAdvisory, publicSubject, renderNotice, siteWriteOpti
 import { announcements, doneKeys, loadPlanCases, syncPlannedNotices } from '../store/plan-facts.js';
 import { caseTimes, digestFacts, markPublished, notifiedStakeholders } from '../store/job-facts.js';
 import { claimNotice, linkNoticeMail } from '../store/notices.js';
+import { cveReminders } from '../scheduler/cve-reminders.js';
+import { cveReminderFacts } from '../store/cve-facts.js';
+import { runDeadlines } from './deadlines.js';
 import { dailyMinute, isoMinute, plan, type Action } from '../scheduler/planner.js';
 
 export interface TickSummary {
@@ -244,7 +247,7 @@ async function digestItemsNow(ctx: Vmtd): Promise<string[]> {
     const info = key ? await describeKey(key, now) : null;
     keys.push({ email: m.email, caseIds: m.cases.split(','), problem: info ? info.encryptionProblem : 'no key', expiresAt: info?.expiresAt ?? null });
   }
-  return digestItems({ now, maxEmbargoDays: ctx.config.policy.maxEmbargoDays, cases, failedDeliveries, keys, ...(await digestExtras(ctx, f)) });
+  return [...digestItems({ now, maxEmbargoDays: ctx.config.policy.maxEmbargoDays, cases, failedDeliveries, keys, ...(await digestExtras(ctx, f)) }), ...cveReminders(cveReminderFacts(ctx.db), now)];
 }
 
 /**
@@ -255,6 +258,8 @@ async function digestItemsNow(ctx: Vmtd): Promise<string[]> {
  */
 export async function runPlanner(ctx: Vmtd, opts: { digest: boolean } = { digest: false }): Promise<TickSummary> {
   const now = ctx.clock();
+  // Before the cases are loaded: a case published at its disclosure limit goes out in this pass.
+  await runDeadlines(ctx, now);
   const published = publishedRevisions(ctx.db);
   const cases = loadPlanCases(ctx.db).map((c) => ({ ...c, publishedRevision: published.get(c.id) ?? null }));
   syncPlannedNotices(ctx.db, cases, ctx.config.stakeholders);
