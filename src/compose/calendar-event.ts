@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Vmtd } from '../context.js';
 import { formatUtc } from '../commands/embargo.js';
 import { caseAddress, intakeAddress } from '../mail/addresses.js';
+import { getCase } from '../store/cases.js';
 import { eventsOf, type EventRow } from '../store/events.js';
 import { embargoCalendar, type EmbargoEvent } from './ical.js';
 
@@ -94,9 +95,19 @@ export function noteOf(method: 'REQUEST' | 'CANCEL', embargo: Date, published: b
  * agrees. Empty when none was sent.
  */
 export function stakeholderCalendarParts(ctx: Vmtd, caseId: string, to: { email: string; name: string }): Buffer[] {
-  const { last } = calendarState(eventsOf(ctx.db, caseId));
+  const { last, next } = calendarState(eventsOf(ctx.db, caseId));
   if (!last?.embargo) return [];
-  const embargo = new Date(last.embargo);
   const attendee = { email: to.email.toLowerCase(), name: to.name, fingerprint: null };
-  return [calendarPart(ctx, caseId, last.method, last.sequence, embargo, attendee, noteOf(last.method, embargo, last.published))];
+  // A change no event records yet (made outside a command; the calendar catch-up after this pass
+  // sends it to the members with the next SEQUENCE): the notice carries the event as it will be.
+  const c = getCase(ctx.db, ctx.sealer, caseId);
+  const change = c ? calendarChange({ state: c.state, embargo: c.embargo }, last) : null;
+  if (change === 'REQUEST' && c?.embargo) {
+    const embargo = new Date(c.embargo);
+    return [calendarPart(ctx, caseId, 'REQUEST', next, embargo, attendee, noteOf('REQUEST', embargo, false))];
+  }
+  const method = change ?? last.method;
+  const embargo = new Date(last.embargo);
+  const published = change ? c?.state === 'published' : last.published;
+  return [calendarPart(ctx, caseId, method, change ? next : last.sequence, embargo, attendee, noteOf(method, embargo, published))];
 }
