@@ -15,6 +15,8 @@ export interface MergeFacts {
   by: string;
   /** The duplicate's reporters made members of the target. */
   added: Member[];
+  /** Every reporter of the duplicate (also those already members of the target): each is told. */
+  reporters: Member[];
   credited: Credit[];
   /** The target's members before the merge: they are told who joined. */
   targetMembers: Member[];
@@ -31,14 +33,20 @@ export async function mergeLetters(ctx: Vmtd, f: MergeFacts): Promise<OutgoingMa
   const i = ctx.config.instance;
   const addr = caseAddress(i, f.target);
   const out: OutgoingMail[] = [];
-  for (const r of f.added) {
+  for (const r of f.reporters) {
     const choice = await recipientKey(keyBook(ctx), { email: r.email, fingerprint: r.fingerprint, learnedKeyAllowed: true });
     const credit = f.credited.filter((c) => c.email === r.email).map((c) => c.text);
+    const already = !f.added.some((m) => m.email === r.email);
     const lines = [
       `Your report ${f.duplicate} was merged into ${f.target}: the team found it reports the same issue.`,
-      `You will receive its updates from now on; write to ${addr} (reply to its mail) to add anything.`,
+      already ? `You are already a member of ${f.target} and receive its updates; write to ${addr} to add anything.` : `You will receive its updates from now on; write to ${addr} (reply to its mail) to add anything.`,
     ];
-    const credited = credit.length > 0 ? [`You are credited in ${f.target} as: ${credit.join('; ')} (send X-CREDIT to ${addr}, signed, to change it).`] : [`To be credited in ${f.target}, send a signed X-CREDIT: Your Name to ${addr}.`];
+    const credited =
+      credit.length > 0
+        ? [`You are credited in ${f.target} as: ${credit.join('; ')} (send X-CREDIT to ${addr}, signed, to change it).`]
+        : already
+          ? []
+          : [`To be credited in ${f.target}, send a signed X-CREDIT: Your Name to ${addr}.`];
     out.push(
       await composeLetter(ctx, {
         to: r.email,

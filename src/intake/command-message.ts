@@ -305,7 +305,8 @@ async function mergePlan(ctx: Vmtd, duplicate: CaseRecord, targetId: string, by:
   const before = loadCaseRecord(ctx.db, ctx.sealer, targetId);
   if (!before) return null;
   const { target, added, credited } = mergeInto(before, duplicate);
-  const mails = await mergeLetters(ctx, { duplicate: duplicate.id, target: target.id, by, added, credited, targetMembers: before.members });
+  const reporters = duplicate.members.filter((m) => m.role === 'reporter');
+  const mails = await mergeLetters(ctx, { duplicate: duplicate.id, target: target.id, by, added, reporters, credited, targetMembers: before.members.filter((m) => !reporters.some((r) => r.email === m.email)) });
   return {
     mails,
     apply: (at) => {

@@ -102,6 +102,8 @@ t.test('the rest of the keywords', async (t) => {
   r = await sendCommand(v, 'alice', otherCase, `X-CASE: ${otherCase}\nX-MERGE: ${caseId}`);
   t.notMatch(r.answer, /FAILED/);
   t.match(view(otherCase), { state: 'duplicate', mergedInto: caseId });
+  const merged = r.out.filter((d) => d.to === 'rita@reporter.example').map((d) => readAs(v, 'rita', d));
+  t.ok(merged.some((x) => x.includes(`Your report ${otherCase} was merged into ${caseId}`) && x.includes('You are already a member')), 'a reporter already in the target is told too');
   r = await sendCommand(v, 'alice', otherCase, `X-CASE: ${otherCase}\nX-REOPEN`);
   t.notMatch(r.answer, /FAILED/);
   t.equal(view(otherCase).state, 'accepted');
