@@ -11,7 +11,7 @@ import { sendCommand } from './helpers/commands.js';
 import { vmtd } from './helpers/child.js';
 import { emailOf, type Person } from './helpers/gpg.js';
 import { encryptedPayload, startTestVmtd, type Delivered, type TestVmtd } from './helpers/vmtd.js';
-import { caseList } from '../src/store/case-view.js';
+import { caseList, caseView } from '../src/store/case-view.js';
 import { childrenOf, decodedBody, header, parseEntity, type Entity } from '../src/mail/entity.js';
 import { runPlanner } from '../src/jobs/run-planner.js';
 
@@ -219,4 +219,9 @@ t.test('the digest: late failures, planned (not cancelled) notices, stakeholders
   const second = await digest();
   t.notMatch(second, `pre-disclosure to distros`, 'a cancelled notice is not pending');
   t.notMatch(second, `relay to ${emailOf.maint} failed`, 'a failure is told on the day it happened');
+
+  v.clock.now = new Date(); // the command is signed now: back to the present, for its freshness
+  const leak = await sendCommand(v, 'alice', id, `X-CASE: ${id}\nX-LEAKED: posted on a forum`);
+  t.notMatch(leak.answer, /FAILED/);
+  t.match(caseView(v.daemon.ctx.db, v.daemon.ctx.sealer, id), { leakedAt: v.clock.now.toISOString().replace(/\.\d{3}Z$/, 'Z'), stakeholders: [{ id: 'distros', noticeAt: null, state: 'cancelled' }] }, 'case show: the leak time; the cancelled notice is not pending');
 });
