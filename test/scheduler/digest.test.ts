@@ -93,7 +93,7 @@ t.test('the store facts: failed deliveries by when they failed; only planned not
   row(4, '2026-03-01T00:00:00Z'); // old, failed without an event: not today's
   row(5, '2026-03-09T12:00:00Z', 'sent');
   db.prepare("INSERT INTO cases (id, state, created_at, updated_at) VALUES ('C-1', 'accepted', '2026-03-01T00:00:00Z', '2026-03-01T00:00:00Z'), ('C-2', 'published', '2026-03-01T00:00:00Z', '2026-03-01T00:00:00Z')").run();
-  for (const [key, caseId, state] of [['pre:C-1:a', 'C-1', 'planned'], ['pre:C-1:b', 'C-1', 'cancelled'], ['pre:C-2:a', 'C-2', 'planned']]) {
+  for (const [key, caseId, state] of [['pre:C-1:a', 'C-1', 'planned'], ['pre:C-1:b', 'C-1', 'cancelled'], ['pre:C-2:a', 'C-2', 'planned']] as const) {
     db.prepare("INSERT INTO notices (key, case_id, kind, stakeholder, due_at, state) VALUES (?, ?, 'pre-disclosure', ?, '2026-03-11T00:00:00Z', ?)").run(key, caseId, key.slice(-1), state);
   }
   const f = digestFacts(db, '2026-03-09T09:00:00Z');
