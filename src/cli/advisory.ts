@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseAdvisory, publicBaseUrl, renderAdvisory, teamPublisher, type AdvisoryFormat, type CsafOptions } from '../advisories/index.js';
 import { loadConfig } from '../config/load.js';
+import { instanceTemplates } from '../advisories/templates.js';
 import { CliError, EX } from './exit.js';
 import type { CliEnv } from './env.js';
 
@@ -8,8 +9,8 @@ const formats: AdvisoryFormat[] = ['rst', 'html', 'osv', 'cve', 'csaf'];
 
 /**
  * `vmtd advisory render FILE --format rst|html|osv|cve|csaf`: validates, then renders to stdout.
- * Works offline, without a config; given `--config`, the CSAF document names the team as its
- * publisher and carries its URLs, as the published one does.
+ * Works offline, without a config; given `--config`, every format is rendered as publication
+ * renders it: the team's templates directory, name and public URL, the CSAF publisher, the CNA.
  */
 export async function advisoryCommand(env: CliEnv): Promise<number> {
   const [sub, file] = env.args;
@@ -27,12 +28,18 @@ export async function advisoryCommand(env: CliEnv): Promise<number> {
     throw new CliError(`${file} is not a valid advisory:\n${r.errors.map((e) => `  ${file}:${e.line ?? '?'}: ${e.path}: ${e.message}`).join('\n')}`, EX.DATAERR);
   }
   let opts: CsafOptions = {};
-  if (format === 'csaf' && typeof env.values.config === 'string') {
-    const { instance } = loadConfig(env.values.config);
-    opts = { siteUrl: publicBaseUrl(instance), publisher: teamPublisher(instance) };
-  } else if (format === 'cve' && typeof env.values.config === 'string') {
-    const { cve } = loadConfig(env.values.config);
-    opts = { ...(cve?.assignerOrgId ? { assignerOrgId: cve.assignerOrgId } : {}), ...(cve?.assignerShortName ? { assignerShortName: cve.assignerShortName } : {}) };
+  if (typeof env.values.config === 'string') {
+    // As publication renders it: the team's templates, name, public URL, CSAF publisher, CNA.
+    const config = loadConfig(env.values.config);
+    const { instance, cve } = config;
+    opts = {
+      templatesDir: instanceTemplates(config).advisory,
+      teamName: instance.name,
+      siteUrl: publicBaseUrl(instance),
+      publisher: teamPublisher(instance),
+      ...(cve?.assignerOrgId ? { assignerOrgId: cve.assignerOrgId } : {}),
+      ...(cve?.assignerShortName ? { assignerShortName: cve.assignerShortName } : {}),
+    };
   }
   env.out(renderAdvisory(r.advisory, format as AdvisoryFormat, opts));
   return EX.OK;

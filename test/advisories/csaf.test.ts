@@ -1,7 +1,9 @@
 // CSAF 2.0: YAML -> CSAF document, valid against the official schema in ../shared/schemas,
 // with the profile's rules that the schema cannot express (product IDs defined, notes, references).
 import t from 'tap';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { csafDistributionPath, csafFileName, providerMetadata, renderAdvisory, toCsaf } from '../../src/advisories/index.js';
 import { csafSchemaMissing, csafValidator, exampleYaml, fixture, fixturesDir, loadAdvisory, SKIP_CSAF } from '../fixtures/advisories/support.js';
 
@@ -153,4 +155,25 @@ t.test('vmtd advisory render FILE --format csaf (with and without --config)', as
   t.same(configured.document.publisher, { category: 'coordinator', name: 'Example Security Team', namespace: 'https://example.org', contact_details: 'security@example.org' });
   t.equal(configured.document.references[0].url, 'https://example.org/.well-known/csaf/white/2026/ossa-2026-001.json');
   await t.rejects(render({ format: 'csav' }), /--format must be one of rst, html, osv, cve, csaf/);
+});
+
+t.test('vmtd advisory render --config renders every format as publication does: the team\'s templates and name', async (t) => {
+  const { advisoryCommand } = await import('../../src/cli/advisory.js');
+  const { repoRoot } = await import('../fixtures/advisories/support.js');
+  const dir = mkdtempSync(join(tmpdir(), 'vmtd-render-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'mine', 'advisory'), { recursive: true });
+  writeFileSync(join(dir, 'mine', 'advisory', 'advisory.txt'), 'OUR-OWN-LAYOUT {{title}}\n');
+  const example = readFileSync(`${repoRoot}/config/vmtd.example.yaml`, 'utf8').replace(/\.\.\/(data|templates)/g, `${repoRoot}/$1`);
+  writeFileSync(join(dir, 'vmtd.yaml'), `${example}\nadvisories: { templatesDir: mine }\n`);
+  const render = async (values: Record<string, string>): Promise<string> => {
+    let out = '';
+    const env = { config: undefined as never, clock: () => new Date(), args: ['render', `${repoRoot}/templates/advisory/example.yaml`], values, out: (s: string) => void (out += s) };
+    t.equal(await advisoryCommand(env), 0);
+    return out;
+  };
+  t.match(await render({ format: 'rst', config: join(dir, 'vmtd.yaml') }), /^OUR-OWN-LAYOUT /, "the team's mail template");
+  t.notMatch(await render({ format: 'rst' }), /OUR-OWN-LAYOUT/, 'without a config: the shipped one');
+  const page = await render({ format: 'html', config: join(dir, 'vmtd.yaml') });
+  t.match(page, 'Example Security Team', "the team's name on the page (page.html taken from the shipped templates)");
 });
