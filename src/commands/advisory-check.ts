@@ -6,8 +6,11 @@ export function validateAdvisoryYaml(yaml: string): string[] {
   return r.ok ? [] : r.errors.map((e) => `${e.path}${e.line ? ` (line ${e.line})` : ''}: ${e.message}`);
 }
 
-/** The plain-text mail an advisory YAML renders to: the preview a draft sends to the case. */
-export function advisoryPreview(yaml: string): string {
+/**
+ * The plain-text mail an advisory YAML renders to: the preview a draft sends to the case, made
+ * with the team's templates (`templatesDir`, as publication uses) so reviewers read what will go out.
+ */
+export function advisoryPreview(yaml: string, templatesDir?: string): string {
   const r = parseAdvisory(yaml);
-  return r.ok ? renderAdvisory(r.advisory, 'rst') : '';
+  return r.ok ? renderAdvisory(r.advisory, 'rst', templatesDir ? { templatesDir } : {}) : '';
 }

@@ -22,6 +22,7 @@ import { parseCommands, teamKeywords, type CommandLine } from '../commands/gramm
 import { helpText } from '../commands/help.js';
 import { handlers, mayUse, parseExpert, settleSchedule, type Actor, type KeyPick, type KeywordEnv } from '../commands/keywords.js';
 import { advisoryPreview, validateAdvisoryYaml } from '../commands/advisory-check.js';
+import { instanceTemplates } from '../advisories/templates.js';
 import { projectRegistry } from '../identity/projects.js';
 import { mayAnswer } from './answers.js';
 import { isProjectKeyword, projectTeamCommands } from './project-commands.js';
@@ -269,7 +270,7 @@ export async function handleCommandMessage(ctx: Vmtd, u: Understood, caseId: str
   const eventLines = lines.filter((l) => l.keyword !== 'CASE').map((l) => `${from} ${l.keyword === 'STATUS' ? 'asked for the status' : `sent ${privateArgs.includes(l.keyword) ? `X-${l.keyword}` : l.line}`}`);
   const patchNames = after.newPatches.map((p) => p.name);
   const preview = after.newAdvisoryYaml
-    ? ['', `Preview of advisory revision ${after.advisory!.revision} (approve it with X-APPROVE):`, ...(patchNames.length > 0 ? [`Patches for review, attached: ${patchNames.join(', ')}`] : []), '', advisoryPreview(after.newAdvisoryYaml)]
+    ? ['', `Preview of advisory revision ${after.advisory!.revision} (approve it with X-APPROVE):`, ...(patchNames.length > 0 ? [`Patches for review, attached: ${patchNames.join(', ')}`] : []), '', advisoryPreview(after.newAdvisoryYaml, instanceTemplates(ctx.config).advisory)]
     : [];
   const summary = [...eventLines, ...(after.state !== before.state ? [`The case is now ${after.state}.`] : []), ...(comment ? ['', comment] : []), ...preview].join('\n');
   // The patches of a new advisory revision travel with its preview to every member who reviews it

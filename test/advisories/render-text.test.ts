@@ -124,3 +124,14 @@ t.test('wording comes from the templates directory, not from code', async (t) =>
   writeFileSync(join(dir, 'page.html'), '{{id}} {{nosuchfield}}');
   t.throws(() => renderAdvisory(load(exampleYaml), 'html', { templatesDir: dir }), TemplateError, 'a broken template says so');
 });
+
+t.test("the X-ADVISORY preview members review is rendered with the team's templates, as publication will", async (t) => {
+  const { advisoryPreview } = await import('../../src/commands/advisory-check.js');
+  const dir = mkdtempSync(join(tmpdir(), 'vmtd-preview-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(resolve(repoRoot, 'templates/advisory'), dir, { recursive: true });
+  writeFileSync(join(dir, 'advisory.txt'), 'TEAM-LAYOUT {{title}}\n');
+  const yaml = exampleYaml;
+  t.match(advisoryPreview(yaml, dir), /^TEAM-LAYOUT /);
+  t.notMatch(advisoryPreview(yaml), /TEAM-LAYOUT/, 'no team directory: the shipped layout');
+});
