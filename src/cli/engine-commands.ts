@@ -22,6 +22,9 @@ export async function tick(env: CliEnv): Promise<number> {
     await engine.pipeline.drain();
     const { runPlanner } = await import('../jobs/run-planner.js');
     const summary = await runPlanner(engine.ctx, { digest: true });
+    // As the daemon's pass does: a publication this pass made cancels the embargo's calendar event.
+    const { syncCalendars } = await import('../jobs/calendar-sync.js');
+    await syncCalendars(engine.ctx);
     await engine.pipeline.drain();
     await engine.outbox.flush();
     env.out(`${JSON.stringify(summary)}\n`);
