@@ -9,7 +9,7 @@ import { renderPage } from './render-html.js';
 import { renderText } from './render-text.js';
 import type { Advisory } from './types.js';
 
-export { parseAdvisory, type AdvisoryError, type AdvisoryResult } from './load.js';
+export { parseAdvisory, type AdvisoryError, type AdvisoryResult } from './parse.js';
 export { publishAdvisory, rebuildSite, readManifest, MANIFEST_FILE, CSAF_DIR, type PublishOptions, type SiteAdvisory } from './publish.js';
 export { writeTeamSite, siteOptions, teamPublisher, publicBaseUrl, securityTxtFields, wkdHash, zbase32, EXPIRES_DAYS, type SiteOptions } from './site.js';
 export { toOsv, osvId, OSV_SCHEMA_VERSION } from './osv.js';
