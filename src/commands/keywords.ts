@@ -1,4 +1,5 @@
 import type { Config } from '../config/types.js';
+import { noticeDue, noticeWindowText } from '../scheduler/planner.js';
 import type { CaseRecord } from '../cases/record.js';
 import { isOpen, keywordTransition, transition } from '../cases/lifecycle.js';
 import type { MemberRole } from '../cases/members.js';
@@ -77,7 +78,7 @@ function setEmbargo(d: CaseRecord, args: string, env: KeywordEnv): Outcome {
   const notes = [`embargo ends ${formatUtc(parsed.spec.at)}`, ...parsed.spec.warnings];
   for (const sid of d.stakeholders) {
     const s = env.config.stakeholders.find((x) => x.id === sid);
-    if (s && parsed.spec.at.getTime() - env.now.getTime() < s.noticeDays * 86_400_000) notes.push(`${sid} gets less than its ${s.noticeDays} days of notice`);
+    if (s && noticeDue(parsed.spec.at, s) < env.now) notes.push(`${sid} gets less than its ${noticeWindowText(s)} of notice`);
   }
   return ok(notes.join('; '));
 }
@@ -202,8 +203,7 @@ export const handlers: Record<string, Handler> = {
     if (d.embargo) {
       for (const id of ids) {
         const s = env.config.stakeholders.find((x) => x.id === id)!;
-        const left = (Date.parse(d.embargo) - env.now.getTime()) / 86_400_000;
-        if (left < s.noticeDays) notes.push(`${id} gets less than its ${s.noticeDays} days of notice`);
+        if (noticeDue(new Date(d.embargo), s) < env.now) notes.push(`${id} gets less than its ${noticeWindowText(s)} of notice`);
       }
     }
     return ok(notes.join('; ') || undefined);

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { businessSpanDays } from '../scheduler/planner.js';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -131,6 +132,14 @@ export function parseConfig(source: string, file: string): Config {
   const withKey = <T extends { key?: string }>(c: T): T => (c.key ? { ...c, key: at(c.key) } : c);
   const problems: string[] = [];
   raw.stakeholders.forEach((s, i) => {
+    // One window or the other: both would leave it unclear which one the stakeholder agreed to.
+    if (s.noticeBusinessDays !== undefined && (s as { noticeDays?: number }).noticeDays !== undefined) {
+      problems.push(`stakeholders[${i}]: give noticeDays or noticeBusinessDays, not both`);
+    }
+    s.noticeDays ??= s.noticeBusinessDays === undefined ? 7 : 0;
+    if (s.noticeBusinessDays !== undefined && businessSpanDays(s.noticeBusinessDays) > s.maxDays) {
+      problems.push(`stakeholders[${i}].noticeBusinessDays: ${s.noticeBusinessDays} business days can span ${businessSpanDays(s.noticeBusinessDays)} days, more than maxDays (${s.maxDays})`);
+    }
     if (s.noticeDays > s.maxDays) problems.push(`stakeholders[${i}].noticeDays: must not exceed maxDays (${s.maxDays})`);
   });
   const ids = new Set<string>();

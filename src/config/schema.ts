@@ -148,7 +148,9 @@ export const configSchema = {
         properties: {
           ...contact.properties,
           id: { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]*$' },
-          noticeDays: { type: 'integer', minimum: 0, default: 7 },
+          // noticeDays (calendar days, default 7) or noticeBusinessDays (Monday–Friday), not both: checked at load
+          noticeDays: { type: 'integer', minimum: 0 },
+          noticeBusinessDays: { type: 'integer', minimum: 1 },
           maxDays: { type: 'integer', minimum: 1, default: 14 },
           subjectPrefix: { type: 'string', pattern: '^[^\\r\\n]*$', default: '' },
         },

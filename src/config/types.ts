@@ -14,7 +14,10 @@ export interface Project {
 
 export interface Stakeholder extends KeyedContact {
   id: string;
+  /** Calendar days of notice before the embargo (default 7); unused when noticeBusinessDays is set. */
   noticeDays: number;
+  /** Business days (Monday–Friday, UTC) of notice, instead of noticeDays. */
+  noticeBusinessDays?: number;
   maxDays: number;
   subjectPrefix: string;
 }

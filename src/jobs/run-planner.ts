@@ -21,7 +21,7 @@ import { claimNotice, linkNoticeMail } from '../store/notices.js';
 import { cveReminders } from '../scheduler/cve-reminders.js';
 import { cveReminderFacts } from '../store/cve-facts.js';
 import { runDeadlines } from './deadlines.js';
-import { dailyMinute, isoMinute, plan, type Action } from '../scheduler/planner.js';
+import { dailyMinute, isoMinute, noticeDue, noticeWindowText, plan, type Action } from '../scheduler/planner.js';
 
 export interface TickSummary {
   at: string;
@@ -109,7 +109,7 @@ async function effectOf(ctx: Vmtd, a: Action): Promise<Effect | undefined> {
     }
     case 'short-notice': {
       const s = ctx.config.stakeholders.find((x) => x.id === a.stakeholder)!;
-      const text = renderNotice(ctx, 'short-notice', { ...common, stakeholder: s.id, noticeDays: String(s.noticeDays), due: embargo ? formatUtc(new Date(embargo.getTime() - s.noticeDays * 86_400_000)) : '' });
+      const text = renderNotice(ctx, 'short-notice', { ...common, stakeholder: s.id, noticeDays: String(s.noticeDays), notice: noticeWindowText(s), due: embargo ? formatUtc(noticeDue(embargo, s)) : '' });
       const mails = await lettersToCoordinators(ctx, { caseId: a.caseId, kind: 'alert', subject: `[${a.caseId}] ${s.id} notice is due, advisory not approved`, text, autoSubmitted: 'auto-generated' });
       return { mails, event: { caseId: a.caseId, kind: 'short-notice', detail: { stakeholder: s.id } }, notice: { caseId: a.caseId, kind: 'short-notice', stakeholder: s.id } };
     }

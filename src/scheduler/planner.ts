@@ -60,9 +60,40 @@ export const isoMinute = (d: Date | null): string => (d ? d.toISOString().slice(
 const closed = (state: string): boolean => ['published', 'closed', 'rejected', 'duplicate'].includes(state);
 const MINUTE_ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$/;
 
-/** When a stakeholder's pre-disclosure is due for an embargo: embargo − noticeDays. Pure. */
-export function noticeDue(embargo: Date, noticeDays: number): Date {
-  return new Date(embargo.getTime() - noticeDays * DAY);
+/** A stakeholder's notice window: calendar days, or business days (Monday–Friday, UTC) when given. */
+export interface NoticeWindow {
+  noticeDays: number;
+  noticeBusinessDays?: number;
+}
+
+/** Whether a date falls on a Saturday or Sunday in UTC (the centre's calendar; holidays are not modelled). */
+const weekend = (d: Date): boolean => d.getUTCDay() === 0 || d.getUTCDay() === 6;
+
+/**
+ * When a stakeholder's pre-disclosure is due for an embargo: embargo − noticeDays, or, with
+ * noticeBusinessDays N, N weekdays back from the embargo at the same time of day (a Tuesday embargo
+ * with 3 business days: Monday, Friday, Thursday → Thursday). The large VMTs count their window in
+ * business days so that a weekend never eats it. A plain number is calendar days. Pure.
+ */
+export function noticeDue(embargo: Date, window: number | NoticeWindow): Date {
+  const w: NoticeWindow = typeof window === 'number' ? { noticeDays: window } : window;
+  if (w.noticeBusinessDays === undefined) return new Date(embargo.getTime() - w.noticeDays * DAY);
+  let t = embargo.getTime();
+  for (let left = w.noticeBusinessDays; left > 0; ) {
+    t -= DAY;
+    if (!weekend(new Date(t))) left--;
+  }
+  return new Date(t);
+}
+
+/** How a stakeholder's window reads in letters and answers: "7 days" or "3 business days". */
+export function noticeWindowText(w: NoticeWindow): string {
+  return w.noticeBusinessDays === undefined ? `${w.noticeDays} days` : `${w.noticeBusinessDays} business days`;
+}
+
+/** The longest calendar span N business days can take (each started week of five adds a weekend). */
+export function businessSpanDays(n: number): number {
+  return n + 2 * Math.ceil(n / 5);
 }
 
 /**
@@ -159,7 +190,7 @@ export function plan(input: PlannerInput): Action[] {
         continue;
       }
       if (!c.embargo || closed(c.state) || c.leakedAt || c.embargo <= now) continue;
-      const dueAt = noticeDue(c.embargo, s.noticeDays);
+      const dueAt = noticeDue(c.embargo, s);
       const earliest = new Date(c.embargo.getTime() - s.maxDays * DAY);
       if (approved && now >= dueAt && now >= earliest) {
         add({ kind: 'pre-disclosure', key: `pre:${c.id}:${sid}`, caseId: c.id, stakeholder: sid, dueAt });

@@ -69,7 +69,7 @@ export function announcements(db: Db): Announced[] {
 }
 
 /**
- * Keeps one `planned` row per pending pre-disclosure, with its due time (embargo − noticeDays), so
+ * Keeps one `planned` row per pending pre-disclosure, with its due time (embargo − the stakeholder's notice window), so
  * `vmtd case show` can say when each stakeholder will be told. Rows of cases that lost their
  * embargo or stakeholder are cancelled.
  */
@@ -89,7 +89,7 @@ export function syncPlannedNotices(db: Db, cases: PlanCase[], stakeholders: Conf
       const key = `pre:${c.id}:${sid}`;
       wanted.add(key);
       const embargo = isoMinute(c.embargo);
-      const due = noticeDue(c.embargo, s.noticeDays).toISOString();
+      const due = noticeDue(c.embargo, s).toISOString();
       const row = stored.get(key);
       if (!row || row.state !== 'planned' || row.embargo !== embargo || row.due_at !== due) writes.push([key, c.id, sid, embargo, due]);
     }

@@ -15,7 +15,7 @@ export interface TestClock {
 }
 
 /** The config YAML tests use: two coordinators, project libfoo, stakeholder distros. */
-export function testConfigYaml(dir: string, extra = '', moreProjects = '', coordinatorKeys: Partial<Record<'alice' | 'bob', Person>> = {}): string {
+export function testConfigYaml(dir: string, extra = '', moreProjects = '', coordinatorKeys: Partial<Record<'alice' | 'bob', Person>> = {}, moreStakeholders = ''): string {
   return `
 instance:
   name: Example Security Team
@@ -37,6 +37,7 @@ projects:
 ${moreProjects}
 stakeholders:
   - { id: distros, name: linux-distros, email: linux-distros@vs.openwall.example, key: ${pubKeyFile('distros')}, noticeDays: 7, maxDays: 14, subjectPrefix: "[vs] " }
+${moreStakeholders}
 publicLists: [oss-security@lists.openwall.example]
 ${extra}`;
 }
@@ -76,10 +77,10 @@ export function encryptedPayload(raw: Buffer): string {
   return parts[1]!.body.toString();
 }
 
-export async function startTestVmtd(opts: { extraConfig?: string; moreProjects?: string; now?: Date; dir?: string; coordinatorKeys?: Partial<Record<'alice' | 'bob', Person>> } = {}): Promise<TestVmtd> {
+export async function startTestVmtd(opts: { extraConfig?: string; moreProjects?: string; moreStakeholders?: string; now?: Date; dir?: string; coordinatorKeys?: Partial<Record<'alice' | 'bob', Person>> } = {}): Promise<TestVmtd> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'vmtd-test-'));
   const file = join(dir, 'vmtd.yaml');
-  writeFileSync(file, testConfigYaml(dir, opts.extraConfig, opts.moreProjects, opts.coordinatorKeys));
+  writeFileSync(file, testConfigYaml(dir, opts.extraConfig, opts.moreProjects, opts.coordinatorKeys, opts.moreStakeholders));
   const config = parseConfig(readFileSync(file, 'utf8'), file);
   const clock: TestClock = { now: opts.now ?? new Date() };
   const daemon = await startDaemon(config, () => clock.now, createLogger(config.log.level));
