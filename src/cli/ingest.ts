@@ -25,7 +25,14 @@ export async function ingest(env: CliEnv): Promise<number> {
   if (raw.length > env.config.smtp.maxMessageBytes) throw new CliError(`message exceeds the maximum size of ${env.config.smtp.maxMessageBytes} bytes`, EX.CANTCREAT);
   const recipients = (env.values.recipient as string[] | undefined) ?? [intakeAddress(env.config.instance)];
   for (const r of recipients) if (!parseRecipient(env.config.instance, r)) throw new CliError(`${r}: no such recipient here`, 67);
-  const ctx = await openVmtd(env.config, env.clock, createLogger('warn'));
+  // A data directory or database that cannot be opened now (permissions after a restore, a full
+  // disk, a lock) is a reason to retry, not to return the mail: 75, as when the write fails.
+  let ctx;
+  try {
+    ctx = await openVmtd(env.config, env.clock, createLogger('warn'));
+  } catch (err) {
+    throw new CliError(`cannot open the spool: ${(err as { code?: string }).code ?? (err as Error).message}`, EX.TEMPFAIL);
+  }
   try {
     const sealed = await sealForSpool(ctx.sealer, dataFiles(env.config.instance.dataDir).spool, raw);
     const id = spoolSealed(ctx.db, sealed, raw.length, { mailFrom: (env.values.sender as string | undefined) ?? '', rcptTo: recipients, via: 'ingest' }, iso(env.clock()));
