@@ -32,6 +32,8 @@ export interface PostfixOptions {
   main: string;
   /** Files of the config directory (lookup tables), by name; the same rewrite applies. */
   files?: Record<string, string>;
+  /** master.cf lines added after the standard services (e.g. the README's pipe transport); same rewrite. */
+  master?: string;
 }
 
 export interface Postfix {
@@ -117,7 +119,7 @@ maximal_backoff_time = 2s
 ${here(opts.main)}
 `,
   );
-  writeFileSync(join(etc, 'master.cf'), masterCf(opts.port));
+  writeFileSync(join(etc, 'master.cf'), masterCf(opts.port) + here(opts.master ?? ''));
   for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(etc, name), here(text));
 
   const log = () => {
