@@ -13,7 +13,7 @@ Case commands (send to the case address; the first line binds the case):
   X-ADD-EXPERT: address               key from the keyring or attached
   X-REMOVE-EXPERT: address
   X-ADD-PROJECT: PROJECT
-  X-PROJECT-STATUS: PROJECT affected|not-affected|fixed|unknown
+  X-PROJECT-STATUS: PROJECT affected|not-affected|fixed [VERSION]|unknown
   X-EMBARGO: YYYY-MM-DD HH:MM UTC | YYYY-MM-DD | none
   X-EMBARGO-OVERRIDE: reason          allows an embargo beyond the policy maximum
   X-CVE: CVE-YYYY-NNNN …

@@ -14,8 +14,10 @@ import { composeLetter } from '../compose/letters.js';
 import { calendarForChange } from '../compose/calendar.js';
 import { composeCveRequest } from '../compose/cve-request.js';
 import { mergeLetters } from '../compose/merge.js';
+import { silentFixLetters } from '../compose/silent-fix.js';
 import { mixedEntity } from '../compose/relay.js';
 import { mergeInto } from '../commands/merge.js';
+import { fixesBeforeDisclosure } from '../commands/silent-fix.js';
 import { authenticate } from '../commands/authorize.js';
 import { formatUtc } from '../commands/embargo.js';
 import { parseCommands, teamKeywords, type CommandLine } from '../commands/grammar.js';
@@ -281,8 +283,11 @@ export async function handleCommandMessage(ctx: Vmtd, u: Understood, caseId: str
   const calendar = await calendarForChange(ctx, id, after, before);
   // X-CVE-REQUEST: the request to the CNA goes out with the command, its event in the same transaction
   const cveRequest = lines.some((l) => l.keyword === 'CVE-REQUEST') ? await composeCveRequest(ctx, after, after.newAdvisoryYaml) : null;
+  // No silent fixes: a project set fixed before disclosure alerts the coordinators and asks the project
+  const fixes = fixesBeforeDisclosure(before, after, lines);
+  const silentFix = await silentFixLetters(ctx, after, fixes, from);
   await addToCase(ctx, relayed, id, 'command', {
-    extra: [...answers, ...(merge?.mails ?? []), ...calendar.mails, ...(cveRequest?.mails ?? [])],
+    extra: [...answers, ...(merge?.mails ?? []), ...calendar.mails, ...(cveRequest?.mails ?? []), ...silentFix],
     members: after.members,
     apply: (at) => {
       saveCaseRecord(ctx.db, ctx.sealer, before, after, at, from);
@@ -294,6 +299,7 @@ export async function handleCommandMessage(ctx: Vmtd, u: Understood, caseId: str
       if (calendar.event) addEvent(ctx.db, id, at, 'vmtd', 'calendar', calendar.event);
       merge?.apply(at);
       if (cveRequest) addEvent(ctx.db, id, at, from, 'cve-requested', cveRequest.event);
+      for (const f of fixes) addEvent(ctx.db, id, at, 'vmtd', 'fix-before-disclosure', { project: f.projectId, ...(f.version ? { version: f.version } : {}) });
     },
   });
 }

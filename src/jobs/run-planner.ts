@@ -20,6 +20,8 @@ import { caseTimes, digestFacts, markPublished, notifiedStakeholders } from '../
 import { claimNotice, linkNoticeMail } from '../store/notices.js';
 import { cveReminders } from '../scheduler/cve-reminders.js';
 import { cveReminderFacts } from '../store/cve-facts.js';
+import { fixReminders } from '../scheduler/fix-reminders.js';
+import { fixReminderFacts } from '../store/fix-facts.js';
 import { runDeadlines } from './deadlines.js';
 import { dailyMinute, isoMinute, noticeDue, noticeWindowText, plan, type Action } from '../scheduler/planner.js';
 
@@ -247,7 +249,7 @@ async function digestItemsNow(ctx: Vmtd): Promise<string[]> {
     const info = key ? await describeKey(key, now) : null;
     keys.push({ email: m.email, caseIds: m.cases.split(','), problem: info ? info.encryptionProblem : 'no key', expiresAt: info?.expiresAt ?? null });
   }
-  return [...digestItems({ now, maxEmbargoDays: ctx.config.policy.maxEmbargoDays, cases, failedDeliveries, keys, ...(await digestExtras(ctx, f)) }), ...cveReminders(cveReminderFacts(ctx.db), now)];
+  return [...digestItems({ now, maxEmbargoDays: ctx.config.policy.maxEmbargoDays, cases, failedDeliveries, keys, ...(await digestExtras(ctx, f)) }), ...cveReminders(cveReminderFacts(ctx.db), now), ...fixReminders(fixReminderFacts(ctx.db))];
 }
 
 /**
