@@ -80,9 +80,18 @@ relay_recipient_maps = regexp:/etc/postfix/vmtd-transport
   };
   const spool = () => JSON.parse(vmtd(['spool', 'list', '--json', '--config', file]).stdout) as Array<{ id: number; via: string; mailFrom: string; rcptTo: string[] }>;
   const diag = () => ({ maillog: pf!.log() });
+  const bogus = 'security+no-such-case@example.org';
+  const multi = ['security@example.org', 'security+project-libfoo@example.org'];
+  // Sent together, checked one by one below: Postfix runs the pipes side by side.
+  const sent = {
+    report: send(['security@example.org'], 'report through the pipe'),
+    multi: send(multi, 'two recipients through the pipe'),
+    bounce: send(['security@example.org'], 'a bounce to the intake', ''),
+    bogus: send([bogus], 'to a bogus case'),
+  };
 
   t.test('a report lands in the spool, with its envelope', async (t) => {
-    const r = await send(['security@example.org'], 'report through the pipe');
+    const r = await sent.report;
     t.equal(r.code, 250, 'Postfix accepts it', { response: r.response, ...diag() });
     const row = await eventually(() => spool().find((x) => x.via === 'ingest' && x.rcptTo.includes('security@example.org')), 15_000).catch((e: Error) => {
       t.fail(`nothing spooled: ${e.message}`, diag());
@@ -96,8 +105,8 @@ relay_recipient_maps = regexp:/etc/postfix/vmtd-transport
   });
 
   t.test('several recipients of one message: each is spooled', async (t) => {
-    const to = ['security@example.org', 'security+project-libfoo@example.org'];
-    const r = await send(to, 'two recipients through the pipe');
+    const to = multi;
+    const r = await sent.multi;
     t.equal(r.code, 250, 'Postfix accepts both', { response: r.response });
     await eventually(() => (to.every((a) => spool().some((x) => x.rcptTo.includes(a) && x.mailFrom === 'rita@reporter.example')) ? true : undefined), 15_000).catch((e: Error) => {
       t.fail(`not both spooled: ${e.message}`, { spool: spool(), ...diag() });
@@ -107,7 +116,7 @@ relay_recipient_maps = regexp:/etc/postfix/vmtd-transport
   });
 
   t.test("a bounce's empty sender is passed as empty (null_sender=)", async (t) => {
-    t.equal((await send(['security@example.org'], 'a bounce to the intake', '')).code, 250);
+    t.equal((await sent.bounce).code, 250);
     await eventually(() => spool().find((x) => x.mailFrom === '' && x.rcptTo.includes('security@example.org')), 15_000).catch((e: Error) => {
       t.fail(`not spooled with an empty sender: ${e.message}`, { spool: spool(), ...diag() });
       throw e;
@@ -116,8 +125,7 @@ relay_recipient_maps = regexp:/etc/postfix/vmtd-transport
   });
 
   t.test('an address vmtd does not know: exit 67, Postfix bounces it to the sender', async (t) => {
-    const bogus = 'security+no-such-case@example.org';
-    t.equal((await send([bogus], 'to a bogus case')).code, 250, 'Postfix accepts what the pattern allows');
+    t.equal((await sent.bogus).code, 250, 'Postfix accepts what the pattern allows');
     const dsn = await eventually(() => internet.received.find((m) => m.raw.toString().includes(bogus)), 15_000).catch((e: Error) => {
       t.fail(`no bounce came back: ${e.message}`, diag());
       throw e;
@@ -201,11 +209,17 @@ ${block}`;
   t.equal(r.status, 0, 'the restore block runs to its end', { stdout: r.stdout, stderr: r.stderr });
   t.match(r.stdout, /vmtd\.sqlite: OK \(integrity ok/, 'backup --verify says OK');
   t.notMatch(r.stdout, /FAIL/, 'doctor finds nothing failing');
+  t.match(r.stdout, /^systemctl start vmtd$/m, 'doctor exited 0, so the block starts the service');
   t.match(r.stdout, /before the backup/, 'case list shows the cases');
   const data = join(dir, 'data');
   t.equal(statSync(data).mode & 0o777, 0o700, 'the data directory is 0700');
   t.notOk(readdirSync(data).some((f) => /-(wal|shm)$/.test(f)), 'no -wal/-shm from before');
   t.equal(statSync(join(data, 'team.key')).mode & 0o077, 0, 'team.key is not readable by others');
+
+  // A backup without large messages has no FILE.files/: the block's line for it must not fail.
+  const filesLine = block.split('\n').find((l) => l.includes('.files'))!;
+  const noFiles = spawnSync('bash', ['-c', `set -e\nD=${join(dir, 'empty')}\nmkdir "$D"\n${filesLine.replaceAll(copy, join(dir, 'none.sqlite'))}`], { encoding: 'utf8' });
+  t.equal(noFiles.status, 0, `the FILE.files/ line passes when there is none: ${filesLine}`, { stderr: noFiles.stderr });
 
   daemon = await serve(file);
   const titles = cases().map((c) => c.title).sort();
