@@ -1,12 +1,13 @@
 /**
  * The team's well-known files in the public directory: `security.txt` (RFC 9116, clear-signed by
  * the team key), the team key as `team.asc` and in Web Key Directory layout (direct method), and
- * a default `policy.txt` the team may replace. Written at daemon start and by every publication.
+ * a default `policy.txt` the team may replace. Written at daemon start and by every publication;
+ * security.txt is renewed by the scheduler's pass before it expires (renewSecurityTxt).
  * Decisions: docs/advisory-format.md, "security.txt and WKD".
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type * as openpgp from 'openpgp';
 import type { Config } from '../config/types.js';
@@ -170,4 +171,37 @@ export async function writeTeamSite(publicDir: string, o: SiteOptions): Promise<
   }
   await put('.well-known/security.txt', await clearsign(securityTxtFields(o), o.team.privateKey, o.now));
   return written;
+}
+
+/** The Expires of a security.txt (signed or not), or null when it has none that parses. */
+export function securityTxtExpires(text: string): Date | null {
+  const m = /^Expires:\s*(\S+)\s*$/m.exec(text);
+  if (!m) return null;
+  const d = new Date(m[1]!);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/**
+ * Whether security.txt must be written anew: it is missing or has no Expires, or less than a third
+ * of its validity (EXPIRES_DAYS) is left. A third leaves months for a pass to succeed (a public
+ * directory briefly unwritable, a daemon down for weeks) long before readers see it expired, and
+ * renewing at most about three times a year keeps the file stable for mirrors. Pure.
+ */
+export function securityTxtRenewalDue(expires: Date | null, now: Date): boolean {
+  if (!expires) return true;
+  return expires.getTime() - now.getTime() < (EXPIRES_DAYS * 86_400_000) / 3;
+}
+
+/**
+ * Renews `publicDir/.well-known/security.txt` (new Expires, clear-signed again) when
+ * securityTxtRenewalDue says so; else leaves it untouched. Returns whether it was written.
+ */
+export async function renewSecurityTxt(publicDir: string, o: SiteOptions): Promise<boolean> {
+  const path = join(resolve(publicDir), '.well-known/security.txt');
+  const current = await readFile(path, 'utf8').catch(() => null);
+  if (!securityTxtRenewalDue(current === null ? null : securityTxtExpires(current), o.now)) return false;
+  await dir(resolve(publicDir));
+  await dir(join(resolve(publicDir), '.well-known'));
+  await writeAtomic(path, await clearsign(securityTxtFields(o), o.team.privateKey, o.now));
+  return true;
 }

@@ -1,6 +1,7 @@
 import { iso } from '../clock.js';
 import type { Vmtd } from '../context.js';
 import { publishAdvisory } from '../advisories/index.js';
+import { renewSecurityTxt, siteOptions } from '../advisories/site.js';
 import { caseAddress } from '../mail/addresses.js';
 import { describeKey } from '../pgp/keys.js';
 import { membersOf } from '../store/cases.js';
@@ -288,6 +289,14 @@ export async function runPlanner(ctx: Vmtd, opts: { digest: boolean } = { digest
       const e = err as NodeJS.ErrnoException;
       ctx.log.error({ key: a.key, err: `${e?.code ? `${e.code}: ` : ''}${(e?.message ?? String(err)).split('\n')[0]}` }, 'scheduled work failed; the next pass tries again');
     }
+  }
+  try {
+    // security.txt carries an Expires: renewed (signed anew) well before it, by any pass.
+    if (await renewSecurityTxt(ctx.config.instance.publicDir, siteOptions(ctx.config.instance, ctx.team, now, ctx.config.policy.maxEmbargoDays))) {
+      ctx.log.info({ publicDir: ctx.config.instance.publicDir }, 'security.txt renewed');
+    }
+  } catch (err) {
+    ctx.log.warn({ err: (err as Error)?.message ?? String(err) }, 'cannot renew security.txt; the next pass tries again');
   }
   try {
     await alertUnusableCoordinatorKeys(ctx);
