@@ -4,7 +4,7 @@
 //    and the ports are the test's), as an unprivileged user, as pipe(8) runs it.
 //  - "Restore": backup, verify, stop, restore as the README's shell block says, doctor, serve.
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
@@ -38,12 +38,11 @@ t.test('README pipe transport: Postfix delivers through pipe(8) running `vmtd in
     await internet.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const init = vmtd(['init', '--config', file]);
-  t.equal(init.code, 0, `vmtd init: ${init.stderr}`);
-  const uid = Number(spawnSync('id', ['-u', pipeUser!]).stdout.toString());
-  const gid = Number(spawnSync('id', ['-g', pipeUser!]).stdout.toString());
-  // The data directory (and the test's config beside it) belong to the pipe's user, as the README says.
-  t.equal(spawnSync('chown', ['-R', `${uid}:${gid}`, dir]).status, 0, 'chown');
+  // `vmtd init` (the team key) runs while Postfix starts; nothing is sent before both are done.
+  const init = spawn(process.execPath, [vmtdBin, 'init', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let initErr = '';
+  init.stderr!.on('data', (d: Buffer) => (initErr += d.toString()));
+  const initDone = exited(init);
   const here = (s: string) =>
     s
       .replaceAll('/usr/bin/node', process.execPath)
@@ -67,6 +66,11 @@ relay_recipient_maps = regexp:/etc/postfix/vmtd-transport
     },
     master,
   });
+  t.equal(await initDone, 0, `vmtd init: ${initErr}`);
+  const uid = Number(spawnSync('id', ['-u', pipeUser!]).stdout.toString());
+  const gid = Number(spawnSync('id', ['-g', pipeUser!]).stdout.toString());
+  // The data directory (and the test's config beside it) belong to the pipe's user, as the README says.
+  t.equal(spawnSync('chown', ['-R', `${uid}:${gid}`, dir]).status, 0, 'chown');
   const mx = nodemailer.createTransport({ host: '127.0.0.1', port: pf.port, secure: false, ignoreTLS: true, greetingTimeout: 10_000 });
   t.teardown(() => mx.close());
   const send = async (to: string[], subject: string, from = 'rita@reporter.example') => {
