@@ -23,6 +23,8 @@ import { cveReminders } from '../scheduler/cve-reminders.js';
 import { cveReminderFacts } from '../store/cve-facts.js';
 import { fixReminders } from '../scheduler/fix-reminders.js';
 import { fixReminderFacts } from '../store/fix-facts.js';
+import { slowProjects } from '../scheduler/slow-projects.js';
+import { listProjects, projectCaseFacts } from '../store/projects.js';
 import { runDeadlines } from './deadlines.js';
 import { dailyMinute, isoMinute, noticeDue, noticeWindowText, plan, type Action } from '../scheduler/planner.js';
 
@@ -250,7 +252,7 @@ async function digestItemsNow(ctx: Vmtd): Promise<string[]> {
     const info = key ? await describeKey(key, now) : null;
     keys.push({ email: m.email, caseIds: m.cases.split(','), problem: info ? info.encryptionProblem : 'no key', expiresAt: info?.expiresAt ?? null });
   }
-  return [...digestItems({ now, maxEmbargoDays: ctx.config.policy.maxEmbargoDays, cases, failedDeliveries, keys, ...(await digestExtras(ctx, f)) }), ...cveReminders(cveReminderFacts(ctx.db), now), ...fixReminders(fixReminderFacts(ctx.db))];
+  return [...digestItems({ now, maxEmbargoDays: ctx.config.policy.maxEmbargoDays, cases, failedDeliveries, keys, ...(await digestExtras(ctx, f)) }), ...cveReminders(cveReminderFacts(ctx.db), now), ...fixReminders(fixReminderFacts(ctx.db)), ...slowProjects(listProjects(ctx.db).map((p) => ({ id: p.id, cases: projectCaseFacts(ctx.db, p.id) })), now, ctx.config.policy.maxEmbargoDays)];
 }
 
 /**

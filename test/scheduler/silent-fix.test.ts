@@ -47,4 +47,5 @@ t.test('fixed before disclosure: the coordinators are alerted, the project asked
   const digest = v.take().filter((d) => d.to === 'alice@example.org' && /vmtd digest/.test(d.subject)).map((d) => readAs(v, 'alice', d))[0];
   t.ok(digest, 'alice gets a digest');
   t.match(digest, `${id}: every project is fixed (libfoo) but no advisory: send one (X-ADVISORY)`);
+  t.notMatch(digest, /project libfoo is slow/, 'its contact answered within minutes: not a slow project');
 });
