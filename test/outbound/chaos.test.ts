@@ -10,7 +10,8 @@ import nodemailer from 'nodemailer';
 import { childConfig, eventually, exited, freePort, serve } from '../helpers/child.js';
 import { plainMail } from '../helpers/mails.js';
 
-const TOTAL = Number(process.env.VMTD_CHAOS_REPORTS ?? 1000);
+// 500 in the suite (a kill comes every 0.8-2.3 s either way); VMTD_CHAOS_REPORTS=N for a longer run.
+const TOTAL = Number(process.env.VMTD_CHAOS_REPORTS ?? 500);
 
 t.test(`kill -9 at random moments during ${TOTAL} reports from 8 senders`, async (t) => {
   const port = await freePort();
