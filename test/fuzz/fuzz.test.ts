@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { iso } from '../../src/clock.js';
 
-const execs = Number(process.env.VMTD_FUZZ_EXECS ?? 1000);
+const execs = Number(process.env.VMTD_FUZZ_EXECS ?? 500);
 const seed = Number(process.env.VMTD_FUZZ_SEED ?? 20261124);
 
 /** mulberry32: a small deterministic PRNG, so a failing run can be replayed from its seed. */
