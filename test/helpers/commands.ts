@@ -1,6 +1,7 @@
 // Command mails as coordinators make them with gpg, and reading the answers they get.
 import { emailOf, pubKey, type Person } from './gpg.js';
-import { pgpMime, plainMail } from './mails.js';
+import { pgpMime, plainMail, textPart } from './mails.js';
+import { caseList } from '../../src/store/case-view.js';
 import { encryptedPayload, type Delivered, type TestVmtd } from './vmtd.js';
 
 export interface CommandOptions {
@@ -69,4 +70,17 @@ export async function resend(v: TestVmtd, who: Person, raw: Buffer, to: string, 
 /** What a member reads in their relayed copy. */
 export function readAs(v: TestVmtd, who: Person, d: Delivered): string {
   return v.gpg(who).decrypt(encryptedPayload(d.raw)).stdout.toString();
+}
+
+/**
+ * Rita reports to the intake, encrypted, her key in an Autocrypt header and `Project: PROJECT` as
+ * the first line; resolves to the new case's ID once processed (the mails it caused are taken).
+ */
+export async function ritaReports(v: TestVmtd, project = 'libfoo'): Promise<string> {
+  const autocrypt = `Autocrypt: addr=${emailOf.rita}; keydata=${v.gpg('rita').run(['--export', emailOf.rita]).stdout.toString('base64')}`;
+  const raw = pgpMime({ from: emailOf.rita, to: 'security@example.org', subject: 'overflow', extra: [autocrypt] }, v.gpg('rita').encrypt(textPart(`Project: ${project}\n\ndetails`), [v.daemon.ctx.team.fingerprint]));
+  await v.send(raw, { from: emailOf.rita, to: ['security@example.org'] });
+  await v.settle();
+  v.take();
+  return caseList(v.daemon.ctx.db, v.daemon.ctx.sealer).at(-1)!.id;
 }

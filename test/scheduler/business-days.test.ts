@@ -2,11 +2,9 @@
 // Thursday before, at the embargo's time of day, by email with gpg (nothing on Wednesday).
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { pgpMime, textPart } from '../helpers/mails.js';
-import { sendCommand } from '../helpers/commands.js';
+import { ritaReports, sendCommand } from '../helpers/commands.js';
 import { encryptedPayload, startTestVmtd } from '../helpers/vmtd.js';
 import { pubKeyFile } from '../helpers/gpg.js';
-import { caseList } from '../../src/store/case-view.js';
 
 const DAY = 86_400_000;
 const CAROL = 'carol@libfoo.example';
@@ -19,11 +17,7 @@ t.test('noticeBusinessDays: 3, embargo on a Tuesday: the notice goes the Thursda
     moreStakeholders: `  - { id: biz, name: Business Days CERT, email: ${CAROL}, key: ${pubKeyFile('carol')}, noticeBusinessDays: 3, maxDays: 14 }`,
   });
   t.teardown(() => v.stop());
-  const autocrypt = `Autocrypt: addr=rita@reporter.example; keydata=${v.gpg('rita').run(['--export', 'rita@reporter.example']).stdout.toString('base64')}`;
-  await v.send(pgpMime({ from: 'rita@reporter.example', to: 'security@example.org', subject: 'overflow', extra: [autocrypt] }, v.gpg('rita').encrypt(textPart('Project: libfoo\n\ndetails'), [v.daemon.ctx.team.fingerprint])), { from: 'rita@reporter.example', to: ['security@example.org'] });
-  await v.settle();
-  v.take();
-  const id = caseList(v.daemon.ctx.db, v.daemon.ctx.sealer).at(-1)!.id;
+  const id = await ritaReports(v);
 
   // The first Tuesday at least 9 days ahead, 15:00 UTC (within maxDays of the Thursday before).
   const now = v.clock.now;

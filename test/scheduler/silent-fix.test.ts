@@ -3,10 +3,8 @@
 // fix is public (each letter encrypted); setting it again asks nothing; the next digest reminds the
 // coordinators that every project of the case is fixed but no advisory is approved.
 import t from 'tap';
-import { pgpMime, textPart } from '../helpers/mails.js';
-import { readAs, sendCommand } from '../helpers/commands.js';
+import { readAs, ritaReports, sendCommand } from '../helpers/commands.js';
 import { startTestVmtd } from '../helpers/vmtd.js';
-import { caseList } from '../../src/store/case-view.js';
 import { runPlanner } from '../../src/jobs/run-planner.js';
 
 const DAY = 86_400_000;
@@ -15,11 +13,7 @@ t.test('fixed before disclosure: the coordinators are alerted, the project asked
   const start = new Date();
   const v = await startTestVmtd({ now: start, extraConfig: 'policy: { ackPerSenderPerHour: 1000 }\nschedule: { digest: "0 8 * * *" }' });
   t.teardown(() => v.stop());
-  const autocrypt = `Autocrypt: addr=rita@reporter.example; keydata=${v.gpg('rita').run(['--export', 'rita@reporter.example']).stdout.toString('base64')}`;
-  await v.send(pgpMime({ from: 'rita@reporter.example', to: 'security@example.org', subject: 'overflow', extra: [autocrypt] }, v.gpg('rita').encrypt(textPart('Project: libfoo\n\ndetails'), [v.daemon.ctx.team.fingerprint])), { from: 'rita@reporter.example', to: ['security@example.org'] });
-  await v.settle();
-  v.take();
-  const id = caseList(v.daemon.ctx.db, v.daemon.ctx.sealer).at(-1)!.id;
+  const id = await ritaReports(v);
 
   const r = await sendCommand(v, 'maint', id, `X-CASE: ${id}\nX-PROJECT-STATUS: libfoo fixed 1.2.3`);
   t.notMatch(r.answer, /FAILED/);
