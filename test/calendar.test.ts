@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ICAL from 'ical.js';
 import * as openpgp from 'openpgp';
-import { pgpMime, textPart } from './helpers/mails.js';
+import { dsn, pgpMime, textPart } from './helpers/mails.js';
 import { sendCommand } from './helpers/commands.js';
 import { vmtd } from './helpers/child.js';
 import { emailOf, type Person } from './helpers/gpg.js';
@@ -166,30 +166,7 @@ t.test('the digest: late failures, planned (not cancelled) notices, stakeholders
   const relay = planned.out.find((d) => d.to === emailOf.maint && v.gpg('maint').decrypt(encryptedPayload(d.raw)).stdout.toString().includes('sent X-EMBARGO'))!;
   // Two days later the relay to maint bounces: queued long ago, failed now.
   v.clock.now = new Date(start.getTime() + 2 * DAY);
-  const dsn = [
-    'From: MAILER-DAEMON@mx.libfoo.example',
-    'To: security-bounces@example.org',
-    'Subject: Undelivered Mail Returned to Sender',
-    'Auto-Submitted: auto-replied',
-    'MIME-Version: 1.0',
-    'Content-Type: multipart/report; report-type=delivery-status; boundary="B"',
-    '',
-    '--B',
-    'Content-Type: text/plain',
-    '',
-    'This is the mail system.',
-    '--B',
-    'Content-Type: message/delivery-status',
-    '',
-    'Reporting-MTA: dns; mx.libfoo.example',
-    '',
-    `Final-Recipient: rfc822; ${emailOf.maint}`,
-    'Action: failed',
-    'Status: 5.1.1',
-    '--B--',
-    '',
-  ].join('\r\n');
-  t.equal((await v.send(Buffer.from(dsn), { from: '', to: [relay.returnPath.replace(/^<|>$/g, '')] })).code, 250);
+  t.equal((await v.send(dsn('failed', emailOf.maint), { from: '', to: [relay.returnPath.replace(/^<|>$/g, '')] })).code, 250);
   await v.settle();
   v.take();
   // distros' key now expires in ten days (a renewed key is due).

@@ -88,3 +88,32 @@ export function pgpSigned(h: Head, signed: Buffer, signature: string): Buffer {
     crlf(['', '--sig-b', 'Content-Type: application/pgp-signature; name="signature.asc"', '', signature.trimEnd(), '', '--sig-b--', '']),
   ]);
 }
+
+/** A standard RFC 3464 DSN as Postfix writes it. */
+export function dsn(action: 'failed' | 'delayed', rcpt: string): Buffer {
+  return Buffer.from(
+    [
+      'From: MAILER-DAEMON@mx.libfoo.example (Mail Delivery System)',
+      'To: security-bounces@example.org',
+      `Subject: ${action === 'failed' ? 'Undelivered Mail Returned to Sender' : 'Delayed Mail (still being retried)'}`,
+      'Auto-Submitted: auto-replied',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/report; report-type=delivery-status; boundary="B"',
+      '',
+      '--B',
+      'Content-Type: text/plain',
+      '',
+      'This is the mail system.',
+      '--B',
+      'Content-Type: message/delivery-status',
+      '',
+      'Reporting-MTA: dns; mx.libfoo.example',
+      '',
+      `Final-Recipient: rfc822; ${rcpt}`,
+      `Action: ${action}`,
+      `Status: ${action === 'failed' ? '5.1.1' : '4.4.1'}`,
+      '--B--',
+      '',
+    ].join('\r\n'),
+  );
+}

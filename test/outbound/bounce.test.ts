@@ -2,40 +2,11 @@
 import t from 'tap';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pgpMime, textPart } from '../helpers/mails.js';
+import { dsn, pgpMime, textPart } from '../helpers/mails.js';
 import { encryptedPayload, startTestVmtd, type TestVmtd } from '../helpers/vmtd.js';
 import { bounceKind } from '../../src/outbound/bounce-kind.js';
 
 const corpus = resolve(import.meta.dirname, '../../../shared/interop/schleuder/mails');
-
-/** A standard RFC 3464 DSN as Postfix writes it. */
-function dsn(action: 'failed' | 'delayed', rcpt: string): Buffer {
-  return Buffer.from(
-    [
-      'From: MAILER-DAEMON@mx.libfoo.example (Mail Delivery System)',
-      'To: security-bounces@example.org',
-      `Subject: ${action === 'failed' ? 'Undelivered Mail Returned to Sender' : 'Delayed Mail (still being retried)'}`,
-      'Auto-Submitted: auto-replied',
-      'MIME-Version: 1.0',
-      'Content-Type: multipart/report; report-type=delivery-status; boundary="B"',
-      '',
-      '--B',
-      'Content-Type: text/plain',
-      '',
-      'This is the mail system.',
-      '--B',
-      'Content-Type: message/delivery-status',
-      '',
-      'Reporting-MTA: dns; mx.libfoo.example',
-      '',
-      `Final-Recipient: rfc822; ${rcpt}`,
-      `Action: ${action}`,
-      `Status: ${action === 'failed' ? '5.1.1' : '4.4.1'}`,
-      '--B--',
-      '',
-    ].join('\r\n'),
-  );
-}
 
 t.test('the real bounces of many MTAs are recognised; auto-replies are not bounces', (t) => {
   if (!existsSync(corpus)) {
