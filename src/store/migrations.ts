@@ -226,4 +226,7 @@ export const migrations: string[] = [
   UPDATE advisories SET published_at = (SELECT COALESCE(n.sent_at, n.due_at) FROM notices n WHERE n.key = 'publish:' || advisories.case_id)
     WHERE state = 'published';
   `,
+  /* 10: a case's kind: a vulnerability (default) or an incident (compromise of a project's infrastructure) */ `
+  ALTER TABLE cases ADD COLUMN kind TEXT NOT NULL DEFAULT 'vulnerability' CHECK (kind IN ('vulnerability', 'incident'));
+  `,
 ];
