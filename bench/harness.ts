@@ -23,7 +23,7 @@ export interface Harness {
   deliveredAt: Map<number, number>;
   /** Spool ID → wall-clock ms spent in each step of processing (src/intake/process.ts inboundSteps). */
   stepMs: Map<number, Record<string, number>>;
-  /** Spool ID → outbox IDs of the relays made from it. */
+  /** Spool ID → outbox IDs of the relays made from it (one map, brought up to date by each call). */
   relaysOf(): Map<number, number[]>;
   count(sql: string): number;
   stop(): Promise<void>;
@@ -67,6 +67,10 @@ export async function startHarness(keys: KeyCache, o: BenchConfigOptions): Promi
     return r;
   };
 
+  const relays = new Map<number, number[]>();
+  let lastRelay = 0;
+  const newRelays = db.prepare("SELECT o.id AS oid, m.spool_id AS sid FROM outbox o JOIN messages m ON m.id = o.source_message WHERE o.kind = 'relay' AND o.id > ? ORDER BY o.id");
+
   return {
     dir,
     daemon,
@@ -75,10 +79,14 @@ export async function startHarness(keys: KeyCache, o: BenchConfigOptions): Promi
     processedAt,
     deliveredAt,
     relaysOf() {
-      const rows = db.prepare("SELECT o.id AS oid, m.spool_id AS sid FROM outbox o JOIN messages m ON m.id = o.source_message WHERE o.kind = 'relay'").all() as Array<{ oid: number; sid: number }>;
-      const map = new Map<number, number[]>();
-      for (const r of rows) map.set(r.sid, [...(map.get(r.sid) ?? []), r.oid]);
-      return map;
+      // Incremental: a report's relay rows are committed in one transaction, so only rows after the
+      // last one seen are read (the scenario polls this in the daemon's own process and thread).
+      const rows = newRelays.all(lastRelay) as Array<{ oid: number; sid: number }>;
+      for (const r of rows) {
+        relays.set(r.sid, [...(relays.get(r.sid) ?? []), r.oid]);
+        lastRelay = Math.max(lastRelay, r.oid);
+      }
+      return relays;
     },
     count: (sql) => db.prepare(sql).pluck().get() as number,
     async stop() {
@@ -109,6 +117,17 @@ function timeSteps(): Map<number, Record<string, number>> {
     };
   }
   return stepTimes;
+}
+
+/** Samples the outbox depth (queued + sending) and the spool backlog (pending) once a second until `stop()`. */
+export function sampleQueues(h: Harness): { depth: number[]; backlog: number[]; stop: () => void } {
+  const depth: number[] = [];
+  const backlog: number[] = [];
+  const timer = setInterval(() => {
+    depth.push(h.count("SELECT COUNT(*) FROM outbox WHERE state IN ('queued','sending')"));
+    backlog.push(h.count("SELECT COUNT(*) FROM spool WHERE state = 'pending'"));
+  }, 1000);
+  return { depth, backlog, stop: () => clearInterval(timer) };
 }
 
 /** The load generator child process, with a typed message queue. */

@@ -5,7 +5,8 @@
 // `npm run bench -- --help` prints this.
 //   VMTD_BENCH_QUICK=1      a ~1-minute smoke run (shorter windows, a 6 MB instead of 25 MB report)
 //   VMTD_BENCH_SECONDS=N    length of the sustained-load window (default 60)
-//   VMTD_BENCH_ONLY=a,b     run only these scenarios (idle, greeting, planner, relay, intake, endToEnd, curve, bigReport, sustained)
+//   VMTD_BENCH_ONLY=a,b     run only these scenarios (idle, greeting, planner, relay, intake, endToEnd, curve, bigReport, sustained, steady)
+//   VMTD_BENCH_RATE=N       reports/s of the fixed-rate scenario `steady` (default 20); VMTD_BENCH_STEADY_SECONDS=N its length (default 20)
 //   VMTD_BENCH_CURVE=10x1000000,50x10000  only these cells of the curve (MEMBERSxBYTES); VMTD_BENCH_CURVE_RUNS=N runs per cell
 //   VMTD_BENCH_PROF=DIR     write a CPU profile (--cpu-prof) of each scenario process into DIR
 //   VMTD_BENCH_TRACE_GC=1   run the scenario processes with --trace-gc
@@ -25,7 +26,7 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.exit(0);
 }
 
-const order = ['idle', 'greeting', 'planner', 'relay', 'intake', 'endToEnd', 'curve', 'bigReport', 'sustained'];
+const order = ['idle', 'greeting', 'planner', 'relay', 'intake', 'endToEnd', 'curve', 'bigReport', 'sustained', 'steady'];
 const only = process.env.VMTD_BENCH_ONLY?.split(',').map((s) => s.trim());
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 

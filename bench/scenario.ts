@@ -2,10 +2,11 @@
 // Prints its details to stdout and sends its ScenarioResult to the parent over IPC.
 import { curve, greeting } from './curve.js';
 import { memberKeys } from './lib.js';
+import { steady } from './steady.js';
 import { bigReport, endToEnd, idle, intake, planner, relay, sustained, type ScenarioResult } from './scenarios.js';
 import type { KeyCache } from './lib.js';
 
-export const scenarios: Record<string, (keys: KeyCache) => Promise<ScenarioResult>> = { idle, greeting, planner, relay, intake, endToEnd, curve, sustained, bigReport };
+export const scenarios: Record<string, (keys: KeyCache) => Promise<ScenarioResult>> = { idle, greeting, planner, relay, intake, endToEnd, curve, sustained, bigReport, steady };
 
 const name = process.argv[2] ?? '';
 const run = scenarios[name];

@@ -18,7 +18,7 @@ import { openDb } from '../src/store/db.js';
 import { loadOrCreateDataKey, sealerFor } from '../src/store/seal.js';
 import { spoolMessage } from '../src/store/spool.js';
 import { runPlanner } from '../src/jobs/run-planner.js';
-import { Sender, startHarness, type Harness } from './harness.js';
+import { sampleQueues, Sender, startHarness, type Harness } from './harness.js';
 import { censoredPct, encryptReport, mb, median, ms, pct, pgpMimeReport, quick, reportEntity, wall, writeBenchConfig, type KeyCache } from './lib.js';
 import type { Sent } from './sender.js';
 
@@ -374,17 +374,12 @@ export async function sustained(keys: KeyCache): Promise<ScenarioResult> {
   const seconds = Number(process.env.VMTD_BENCH_SECONDS ?? (quick ? 8 : 60));
   console.log(`\n# Sustained load (issue 8): 8 SMTP senders for ${seconds} s, ~10 KB reports, 10-member cases, default backpressure (451 beyond 2000 pending)`);
   const h = await startHarness(keys, { coordinators: 2, projectContacts: 8 });
-  const depth: number[] = [];
-  const backlog: number[] = [];
-  const sampler = setInterval(() => {
-    depth.push(h.count("SELECT COUNT(*) FROM outbox WHERE state IN ('queued','sending')"));
-    backlog.push(h.count("SELECT COUNT(*) FROM spool WHERE state = 'pending'"));
-  }, 1000);
+  const { depth, backlog, stop: stopSampling } = sampleQueues(h);
   const sender = new Sender();
   const c0 = process.cpuUsage();
   const r = await sender.load({ type: 'load', port: h.daemon.smtp.port, senders: 8, ms: seconds * 1000, entity: reportEntity(TEXT_10K, { project: true }), teamKey: h.teamKey, prepare: seconds * 70, tag: 's' });
   const end = wall();
-  clearInterval(sampler);
+  stopSampling();
   const cpu = cpuMs(process.cpuUsage(c0));
   const l = latencies(h, r.sent, end);
   const p50 = censoredPct(l.relayDone, l.relayOpen, 50);

@@ -21,8 +21,10 @@ export type SenderCommand =
    * encrypted before the clock starts, the rest on the fly. `connectEach`: a new SMTP connection per
    * report (t0 is then before the connect, so the greeting counts), else one pooled connection each.
    * `reuse`: one ciphertext for all (only where nothing is processed: intake with the pipeline stopped).
+   * `rate`: open loop, reports/s: report i starts at start + i/rate whatever the replies before it,
+   * over `senders` pooled connections (a report waits only for a free connection).
    */
-  | { type: 'load'; port: number; senders: number; ms: number; entity: string; teamKey: string; tag: string; paceMs?: number; count?: number; prepare?: number; connectEach?: boolean; reuse?: boolean }
+  | { type: 'load'; port: number; senders: number; ms: number; entity: string; teamKey: string; tag: string; paceMs?: number; count?: number; prepare?: number; connectEach?: boolean; reuse?: boolean; rate?: number }
   | { type: 'big'; port: number; teamKey: string; bytes: number; smallEntity: string; sideEveryMs: number }
   /** `count` connections one after another: connect → first 220 line, each. */
   | { type: 'greeting'; port: number; count: number }
@@ -103,7 +105,43 @@ async function deliver(tr: Transporter<SMTPPool.SentMessageInfo> | Transporter, 
   return { id, t0, t250 };
 }
 
+/**
+ * Open-loop load: report i is handed to the pool of `senders` connections at start + i/rate,
+ * whether or not earlier ones were answered, for `ms` (or `count` reports).
+ */
+async function fixedRate(c: Extract<SenderCommand, { type: 'load' }> & { rate: number }): Promise<void> {
+  const sent: Sent[] = [];
+  const errors: string[] = [];
+  let deferred = 0;
+  const reports = new Reports(c.entity, c.teamKey, c.tag, c.reuse);
+  await reports.prepare(c.prepare ?? 0);
+  const tr = nodemailer.createTransport({ host: '127.0.0.1', port: c.port, secure: false, ignoreTLS: true, pool: true, maxConnections: c.senders, maxMessages: Infinity, socketTimeout: 300_000 });
+  const cpu0 = process.cpuUsage();
+  const start = wall();
+  const total = c.count ?? Math.floor((c.ms / 1000) * c.rate);
+  const inFlight: Array<Promise<void>> = [];
+  for (let i = 0; i < total; i++) {
+    await sleep(Math.max(0, start + (i * 1000) / c.rate - wall()));
+    const raw = await reports.make(i);
+    inFlight.push(
+      deliver(tr, raw, `r${c.tag}${i}@reporter.example`).then(
+        (s) => void sent.push(s),
+        (err: unknown) => {
+          const code = (err as { responseCode?: number }).responseCode;
+          if (code === 451 || code === 452) deferred++;
+          else errors.push(`${code ?? ''} ${(err as Error).message}`.slice(0, 200));
+        },
+      ),
+    );
+  }
+  await Promise.all(inFlight);
+  tr.close();
+  const cpu = process.cpuUsage(cpu0);
+  send({ type: 'done', sent, deferred, errors, cpuMs: (cpu.user + cpu.system) / 1000, seconds: (wall() - start) / 1000 });
+}
+
 async function load(c: Extract<SenderCommand, { type: 'load' }>): Promise<void> {
+  if (c.rate !== undefined) return fixedRate({ ...c, rate: c.rate });
   const sent: Sent[] = [];
   const errors: string[] = [];
   let deferred = 0;

@@ -1,0 +1,88 @@
+// The fixed-rate scenario of issue 16: reports arrive at a steady rate (open loop, 20/s by default)
+// for ~20 s, each relayed to a 10-member case; does relaying keep up, and how long does a report
+// wait from its 250 to the last relayed copy written?
+import { sampleQueues, Sender, startHarness } from './harness.js';
+import { censoredPct, mb, median, ms, pct, quick, reportEntity, wall, type KeyCache } from './lib.js';
+import type { Row, ScenarioResult } from './scenarios.js';
+
+const line = (label: string, value: string): void => console.log(`  ${label.padEnd(62)} ${value}`);
+const sleep = (t: number): Promise<void> => new Promise((r) => setTimeout(r, t));
+/** Text size that makes a ~10 KB PGP/MIME report once encrypted and armored. */
+const TEXT_10K = 7000;
+
+/**
+ * `VMTD_BENCH_RATE` reports/s (default 20) for `VMTD_BENCH_STEADY_SECONDS` s (default 20, 8 in a
+ * quick run), ~10 KB reports to 10-member cases, sent open loop over 8 connections; then up to 30 s
+ * for the rest to be relayed. Figures: relayed throughput, 250 → last relayed copy p50/p99, outbox
+ * depth, peak RSS of the daemon process (its worker threads included).
+ */
+export async function steady(keys: KeyCache): Promise<ScenarioResult> {
+  const rate = Number(process.env.VMTD_BENCH_RATE ?? 20);
+  const seconds = Number(process.env.VMTD_BENCH_STEADY_SECONDS ?? (quick ? 8 : 20));
+  console.log(`\n# Fixed rate (issue 16): ${rate} reports/s for ${seconds} s, ~10 KB reports, 10-member cases (open loop, 8 connections)`);
+  const h = await startHarness(keys, { coordinators: 2, projectContacts: 8 });
+  const { depth, backlog, stop: stopSampling } = sampleQueues(h);
+  const sender = new Sender();
+  const c0 = process.cpuUsage();
+  const t0 = wall();
+  const r = await sender.load({ type: 'load', port: h.daemon.smtp.port, senders: 8, ms: seconds * 1000, rate, entity: reportEntity(TEXT_10K, { project: true }), teamKey: h.teamKey, prepare: Math.ceil(seconds * rate), tag: 'f' });
+  const window = wall();
+  const lastOf = (id: number, relays: Map<number, number[]>): number | undefined => {
+    const ids = relays.get(id) ?? [];
+    const times = ids.map((x) => h.deliveredAt.get(x));
+    return ids.length === 10 && times.every((t) => t !== undefined) ? Math.max(...(times as number[])) : undefined;
+  };
+  // Let the rest drain (bounded): the latency of every report counts, not only of those done in the window.
+  const drainEnd = window + 30_000;
+  for (;;) {
+    const relays = h.relaysOf();
+    if (wall() >= drainEnd || r.sent.every((s) => lastOf(s.id, relays) !== undefined)) break;
+    await sleep(100);
+  }
+  const end = wall();
+  stopSampling();
+  const cpu = process.cpuUsage(c0);
+  const relays = h.relaysOf();
+  const done: number[] = [];
+  const open: number[] = [];
+  const finished: number[] = [];
+  for (const s of r.sent) {
+    const t = lastOf(s.id, relays);
+    if (t === undefined) open.push(end - s.t250);
+    else {
+      done.push(t - s.t250);
+      finished.push(t);
+    }
+  }
+  const p50 = censoredPct(done, open, 50);
+  const p99 = censoredPct(done, open, 99);
+  const offered = r.sent.length / seconds;
+  // Relayed throughput: reports whose 10 copies were all written within the sending window, per second of it.
+  const inWindow = finished.filter((t) => t <= window).length / ((window - t0) / 1000);
+  const drainMs = finished.length ? Math.max(...finished) - Math.max(...r.sent.map((s) => s.t250)) : NaN;
+  const rss = process.resourceUsage().maxRSS * 1024;
+  const fmt = (x: { value: number; censored: boolean }): string => `${x.censored ? '>= ' : ''}${ms(x.value)}`;
+  const smtp = r.sent.map((s) => s.t250 - s.t0);
+  line('accepted (reports/s over the sending window)', ms(offered, 1));
+  line('fully relayed within the window (reports/s)', ms(inWindow, 1));
+  line('last report\'s 250 → last copy of any report written (ms)', ms(drainMs));
+  line('250 → last of 10 copies written p50 / p99 / max (ms)', `${fmt(p50)} / ${fmt(p99)} / ${ms(Math.max(...done))}`);
+  line('SMTP transaction p50 / p99 (ms)', `${ms(median(smtp), 1)} / ${ms(pct(smtp, 99), 1)}`);
+  line('outbox depth (queued+sending) each second: max / final', `${Math.max(...depth)} / ${depth.at(-1)}`);
+  line('spool backlog (pending) each second: max / final', `${Math.max(...backlog)} / ${backlog.at(-1)}`);
+  line('peak RSS of the daemon process (MB)', mb(rss));
+  line('CPU of the daemon process, all threads (% of one core)', ms(((cpu.user + cpu.system) / 1000 / 10) / ((end - t0) / 1000)));
+  if (r.errors.length || r.deferred) line('errors / deferred', `${r.errors.length} / ${r.deferred}${r.errors.length ? `: ${r.errors.slice(0, 2).join('; ')}` : ''}`);
+  if (open.length) line('reports not fully relayed 30 s after the window', String(open.length));
+  await h.stop();
+  const keepsUp = open.length === 0 && r.errors.length === 0 && r.deferred === 0 && inWindow >= 0.9 * rate;
+  const rows: Row[] = [
+    { figure: `Fixed ${rate}/s for ${seconds} s: accepted / relayed within window (reports/s)`, value: `${ms(offered, 1)} / ${ms(inWindow, 1)}`, target: 'keeps up', ok: keepsUp },
+    { figure: `Fixed ${rate}/s: DATA end (250) → last copy p50 / p99 (ms)`, value: `${fmt(p50)} / ${fmt(p99)}`, target: 'p99 <= 1000', ok: !p99.censored && p99.value <= 1000 },
+    { figure: `Fixed ${rate}/s: outbox depth max / final; peak RSS (MB)`, value: `${Math.max(...depth)} / ${depth.at(-1)}; ${mb(rss)}` },
+  ];
+  return {
+    rows,
+    details: { rate, seconds, accepted: r.sent.length, relayedInWindowPerSecond: inWindow, drainMs, p50, p99, maxMs: Math.max(...done), unfinished: open.length, smtpP50: median(smtp), outboxDepth: depth, spoolBacklog: backlog, peakRssMb: rss / 2 ** 20, errors: r.errors.length, deferred: r.deferred },
+  };
+}
