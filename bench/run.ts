@@ -26,7 +26,7 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.exit(0);
 }
 
-const order = ['idle', 'greeting', 'planner', 'relay', 'intake', 'endToEnd', 'curve', 'bigReport', 'sustained', 'steady'];
+const order = ['idle', 'greeting', 'planner', 'relay', 'intake', 'endToEnd', 'curve', 'bigReport', 'sustained', 'steady', 'scale'];
 const only = process.env.VMTD_BENCH_ONLY?.split(',').map((s) => s.trim());
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -5,8 +5,9 @@ import { memberKeys } from './lib.js';
 import { steady } from './steady.js';
 import { bigReport, endToEnd, idle, intake, planner, relay, sustained, type ScenarioResult } from './scenarios.js';
 import type { KeyCache } from './lib.js';
+import { scale } from './scale.js';
 
-export const scenarios: Record<string, (keys: KeyCache) => Promise<ScenarioResult>> = { idle, greeting, planner, relay, intake, endToEnd, curve, sustained, bigReport, steady };
+export const scenarios: Record<string, (keys: KeyCache) => Promise<ScenarioResult>> = { idle, greeting, planner, relay, intake, endToEnd, curve, sustained, bigReport, steady, scale };
 
 const name = process.argv[2] ?? '';
 const run = scenarios[name];
