@@ -33,20 +33,24 @@ export function isCaseState(s: string): s is CaseState {
 
 export type Transition = { ok: true } | { ok: false; reason: string };
 
-/** Whether `from` → `to` is allowed; the reason says what is allowed instead. */
-export function transition(from: CaseState, to: CaseState): Transition {
+/** How a reason names a state: the state itself, or a kind's word for it (cases/kind.ts stateWord). */
+export type StateNamer = (s: CaseState) => string;
+const plain: StateNamer = (s) => s;
+
+/** Whether `from` → `to` is allowed; the reason says what is allowed instead, naming states with `name`. */
+export function transition(from: CaseState, to: CaseState, name: StateNamer = plain): Transition {
   if (from === to) return { ok: true };
   if (allowed[from].includes(to)) return { ok: true };
-  return { ok: false, reason: `cannot go from ${from} to ${to}; allowed from ${from}: ${allowed[from].join(', ') || 'none'}` };
+  return { ok: false, reason: `cannot go from ${name(from)} to ${name(to)}; allowed from ${name(from)}: ${allowed[from].map(name).join(', ') || 'none'}` };
 }
 
 /** Like transition, for a state named in X-STATE: also refuses states that have their own keyword. */
-export function keywordTransition(from: CaseState, to: string): Transition {
-  if (!isCaseState(to)) return { ok: false, reason: `unknown state "${to}"; states are: ${caseStates.join(', ')}` };
+export function keywordTransition(from: CaseState, to: string, name: StateNamer = plain): Transition {
+  if (!isCaseState(to)) return { ok: false, reason: `unknown state "${to}"; states are: ${caseStates.map(name).join(', ')}` };
   const own = byKeyword[to];
-  if (own && from !== to) return { ok: false, reason: `state ${to} cannot be set with X-STATE: ${own}` };
+  if (own && from !== to) return { ok: false, reason: `state ${name(to)} cannot be set with X-STATE: ${own}` };
   if (['closed', 'rejected', 'duplicate'].includes(from) && to === 'accepted') return { ok: false, reason: 'use X-REOPEN to reopen a case' };
-  return transition(from, to);
+  return transition(from, to, name);
 }
 
 /** Open states: the case is still being handled. */

@@ -1,3 +1,4 @@
+import type { CaseKind } from './kind.js';
 import type { CaseState } from './lifecycle.js';
 import type { Member } from './members.js';
 
@@ -20,6 +21,8 @@ export interface AdvisoryRevision {
 export interface CaseRecord {
   id: string;
   state: CaseState;
+  /** vulnerability (also when absent, as in records made before kinds existed) or incident (X-KIND). */
+  kind?: CaseKind;
   class: string | null;
   severity: string | null;
   title: string;

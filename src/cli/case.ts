@@ -13,7 +13,8 @@ function table(rows: string[][]): string {
 
 function human(c: CaseView): string {
   const lines = [
-    `${c.id}  ${c.state}${c.class ? `  class ${c.class}` : ''}${c.severity ? `  severity ${c.severity}` : ''}`,
+    `${c.id}  ${c.kind === 'incident' ? 'incident  ' : ''}${c.stateWord}${c.class ? `  class ${c.class}` : ''}${c.severity ? `  severity ${c.severity}` : ''}`,
+    `kind:     ${c.kind}`,
     `title:    ${c.title}`,
     `opened:   ${c.createdAt}`,
     `embargo:  ${c.embargo ?? 'none'}`,
@@ -36,8 +37,8 @@ function human(c: CaseView): string {
 
 export const caseHelp = `usage: vmtd case <subcommand> [--config FILE]
 
-  list [--json]        every case: id, state, embargo, members, title (then quarantined mail)
-  show ID [--json]     one case: state, class, embargo, CVEs, projects, members, credits, leak,
+  list [--json]        every case: id, kind, state, embargo, members, title (then quarantined mail)
+  show ID [--json]     one case: kind, state (an incident's word), class, embargo, CVEs, projects, members, credits, leak,
                        override, advisory revisions, notices, messages, the last events
   events ID [--json]   the case's history, oldest first (append-only): time, actor, kind, detail
 `;
@@ -53,7 +54,7 @@ export async function caseCommand(env: CliEnv): Promise<number> {
         env.out(JSON.stringify(cases, null, 2) + '\n');
         return EX.OK;
       }
-      env.out(cases.length === 0 ? 'no cases\n' : table([['ID', 'STATE', 'EMBARGO', 'MEMBERS', 'TITLE'], ...cases.map((c) => [c.id, c.state, c.embargo ?? '-', String(c.members.length), c.title.slice(0, 50)])]));
+      env.out(cases.length === 0 ? 'no cases\n' : table([['ID', 'KIND', 'STATE', 'EMBARGO', 'MEMBERS', 'TITLE'], ...cases.map((c) => [c.id, c.kind, c.stateWord, c.embargo ?? '-', String(c.members.length), c.title.slice(0, 50)])]));
       const q = quarantined(ctx.db);
       if (q.length > 0) env.out(`\nquarantined messages:\n${table([['SPOOL', 'RECEIVED', 'SENDER', 'REASON'], ...q.map((r) => [String(r.id), r.receivedAt, r.mailFrom || '<>', r.reason])])}`);
       return EX.OK;

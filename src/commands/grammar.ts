@@ -48,7 +48,7 @@ export function looksLikeCommands(text: string): boolean {
 
 /** The case keywords of the command language (DESIGN.md; the handlers in keywords.ts). */
 export const caseKeywords: readonly string[] = [
-  'CASE', 'STATE', 'CLASS', 'SEVERITY', 'TITLE', 'ADD-EXPERT', 'REMOVE-EXPERT', 'ADD-PROJECT', 'PROJECT-STATUS', 'EMBARGO', 'CVE', 'CVE-REQUEST',
+  'CASE', 'STATE', 'KIND', 'CLASS', 'SEVERITY', 'TITLE', 'ADD-EXPERT', 'REMOVE-EXPERT', 'ADD-PROJECT', 'PROJECT-STATUS', 'EMBARGO', 'CVE', 'CVE-REQUEST',
   'CREDIT', 'NOTIFY', 'ADVISORY', 'APPROVE', 'PUBLISH', 'MERGE', 'REOPEN', 'STATUS', 'EMBARGO-OVERRIDE', 'LEAKED',
 ];
 

@@ -6,6 +6,12 @@ of the message is a comment relayed to the case with the results.
 Case commands (send to the case address; the first line binds the case):
   X-CASE: CASE-ID                     required first line
   X-STATE: new|triaged|accepted|closed|rejected
+                                      an incident's: reported|investigating|
+                                      contained|closed|rejected
+  X-KIND: incident|vulnerability      an incident is a compromise of a project
+                                      (stolen key, backdoored release, hacked CI);
+                                      its X-NOTIFY tells the stakeholders at once,
+                                      the comment being the notice
   X-CLASS: A|B1|B2|B3|C1|C2|D|E|Y|Z   report class (OpenStack VMT taxonomy);
                                       E, Y, Z close the case without publication
   X-SEVERITY: critical|high|medium|low|none

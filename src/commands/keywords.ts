@@ -4,6 +4,8 @@ import type { CaseRecord } from '../cases/record.js';
 import { isOpen, keywordTransition, transition } from '../cases/lifecycle.js';
 import type { MemberRole } from '../cases/members.js';
 import type { RegisteredProject } from '../cases/project.js';
+import { stateOfWord, stateWord, stateWords } from '../cases/kind.js';
+import { setKind } from './incident.js';
 import { embargoProblem, formatUtc, parseEmbargo } from './embargo.js';
 import { parseAdvisory } from '../advisories/index.js';
 
@@ -87,12 +89,16 @@ function setEmbargo(d: CaseRecord, args: string, env: KeywordEnv): Outcome {
 export const handlers: Record<string, Handler> = {
   CASE: (d, args) => (args.toUpperCase() === d.id ? ok() : no(`X-CASE: ${args} does not match this case`)),
   STATE: (d, args) => {
-    const to = args.toLowerCase();
-    const t = keywordTransition(d.state, to);
+    // An incident's words (reported, investigating, contained …) name the same lifecycle states.
+    const kind = d.kind ?? 'vulnerability';
+    const to = stateOfWord(kind, args);
+    if (!to) return no(`unknown state "${args}"; ${kind === 'incident' ? 'incident ' : ''}states are: ${stateWords(kind).join(', ')}`);
+    const t = keywordTransition(d.state, to, (s) => stateWord(kind, s));
     if (!t.ok) return no(t.reason);
-    d.state = to as CaseRecord['state'];
-    return ok(`state is ${to}`);
+    d.state = to;
+    return ok(`state is ${stateWord(kind, to)}`);
   },
+  KIND: setKind,
   CLASS: (d, args) => {
     const c = args.toUpperCase();
     if (!(classes as readonly string[]).includes(c)) return no(`unknown class "${args}"; classes are ${classes.join(', ')}`);

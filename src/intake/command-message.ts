@@ -18,6 +18,10 @@ import { silentFixLetters } from '../compose/silent-fix.js';
 import { mixedEntity } from '../compose/relay.js';
 import { mergeInto } from '../commands/merge.js';
 import { fixesBeforeDisclosure } from '../commands/silent-fix.js';
+import { incidentNotice } from '../commands/incident.js';
+import { incidentNoticeLetters } from '../compose/incident.js';
+import { stateWord } from '../cases/kind.js';
+import { recordIncidentNotice } from '../store/notices.js';
 import { authenticate } from '../commands/authorize.js';
 import { formatUtc } from '../commands/embargo.js';
 import { parseCommands, teamKeywords, type CommandLine } from '../commands/grammar.js';
@@ -170,8 +174,9 @@ async function expertKeys(ctx: Vmtd, lines: CommandLine[], attached: openpgp.Pub
 }
 
 function statusText(d: CaseRecord): string {
+  const kind = d.kind ?? 'vulnerability';
   return [
-    `Case ${d.id}: ${d.state}${d.class ? `, class ${d.class}` : ''}${d.severity ? `, severity ${d.severity}` : ''}`,
+    `Case ${d.id}: ${kind === 'incident' ? 'incident, ' : ''}${stateWord(kind, d.state)}${d.class ? `, class ${d.class}` : ''}${d.severity ? `, severity ${d.severity}` : ''}`,
     `Embargo:   ${d.embargo ? formatUtc(new Date(d.embargo)) : 'none'}`,
     `CVEs:      ${d.cves.join(', ') || 'none'}`,
     `Projects:  ${Object.entries(d.projects).map(([p, s]) => `${p} (${s})`).join(', ') || 'none'}`,
@@ -249,6 +254,13 @@ export async function handleCommandMessage(ctx: Vmtd, u: Understood, caseId: str
     const r = h(after, l.args, env);
     return r.ok ? { line: l.line, ok: true, ...(r.note ? { note: r.note } : {}) } : { line: l.line, ok: false, note: r.reason };
   });
+  // An incident's X-NOTIFY sends its notice now, the comment being its text: without one it fails.
+  const incident = results.every((r) => r.ok) ? incidentNotice(after, lines, comment) : null;
+  if (incident && !incident.ok) results.splice(lines.findIndex((l) => l.line === incident.line), 1, { line: incident.line, ok: false, note: incident.reason });
+  else if (incident?.ok && incident.stakeholders.length > 0) {
+    const at = lines.findIndex((l) => l.keyword === 'NOTIFY');
+    results[at] = { ...results[at]!, note: [results[at]!.note, `the incident notice (your comment) goes to ${incident.stakeholders.join(', ')} now, signed and encrypted`].filter(Boolean).join('; ') };
+  }
   const applied = results.every((r) => r.ok);
   if (applied) settleSchedule(after);
   const wantsStatus = lines.some((l) => l.keyword === 'STATUS');
@@ -274,7 +286,8 @@ export async function handleCommandMessage(ctx: Vmtd, u: Understood, caseId: str
   const preview = after.newAdvisoryYaml
     ? ['', `Preview of advisory revision ${after.advisory!.revision} (approve it with X-APPROVE):`, ...(patchNames.length > 0 ? [`Patches for review, attached: ${patchNames.join(', ')}`] : []), '', advisoryPreview(after.newAdvisoryYaml, instanceTemplates(ctx.config).advisory)]
     : [];
-  const summary = [...eventLines, ...(after.state !== before.state ? [`The case is now ${after.state}.`] : []), ...(comment ? ['', comment] : []), ...preview].join('\n');
+  const kindNow = after.kind ?? 'vulnerability';
+  const summary = [...eventLines, ...(after.state !== before.state ? [`The case is now ${stateWord(kindNow, after.state)}.`] : []), ...(comment ? ['', comment] : []), ...preview].join('\n');
   // The patches of a new advisory revision travel with its preview to every member who reviews it
   // (the same encrypted relay as any case message), not only to stakeholders at notice time.
   const content = patchNames.length > 0 ? mixedEntity([textEntity(summary), ...after.newPatches.map((p) => attachmentEntity(p.name, 'text/x-diff', p.content))]) : textEntity(summary);
@@ -286,8 +299,9 @@ export async function handleCommandMessage(ctx: Vmtd, u: Understood, caseId: str
   // No silent fixes: a project set fixed before disclosure alerts the coordinators and asks the project
   const fixes = fixesBeforeDisclosure(before, after, lines);
   const silentFix = await silentFixLetters(ctx, after, fixes, from);
+  const notices = incident?.ok && incident.stakeholders.length > 0 ? await incidentNoticeLetters(ctx, after, incident.stakeholders, comment) : null;
   await addToCase(ctx, relayed, id, 'command', {
-    extra: [...answers, ...(merge?.mails ?? []), ...calendar.mails, ...(cveRequest?.mails ?? []), ...silentFix],
+    extra: [...answers, ...(merge?.mails ?? []), ...calendar.mails, ...(cveRequest?.mails ?? []), ...silentFix, ...(notices?.mails ?? [])],
     members: after.members,
     apply: (at) => {
       saveCaseRecord(ctx.db, ctx.sealer, before, after, at, from);
@@ -296,6 +310,9 @@ export async function handleCommandMessage(ctx: Vmtd, u: Understood, caseId: str
         addEvent(ctx.db, id, at, from, 'command', { keyword: l.keyword, ...(privateArgs.includes(l.keyword) ? {} : { args: l.args }), signer: signer.fingerprint, digest: signer.digest });
       }
       if (after.state !== before.state) addEvent(ctx.db, id, at, from, 'state', { from: before.state, to: after.state });
+      if (kindNow !== (before.kind ?? 'vulnerability')) addEvent(ctx.db, id, at, from, 'kind', { from: before.kind ?? 'vulnerability', to: kindNow });
+      for (const n of notices?.sent ?? []) recordIncidentNotice(ctx.db, { caseId: id, stakeholder: n.stakeholder, embargo: n.embargo, digest: signer.digest }, at);
+      if (notices) addEvent(ctx.db, id, at, 'vmtd', 'incident-notice', { sent: notices.sent.map((n) => n.stakeholder), ...(notices.missing.length > 0 ? { notSent: notices.missing.map((m) => m.stakeholder) } : {}) });
       if (calendar.event) addEvent(ctx.db, id, at, 'vmtd', 'calendar', calendar.event);
       merge?.apply(at);
       if (cveRequest) addEvent(ctx.db, id, at, from, 'cve-requested', cveRequest.event);
@@ -335,7 +352,7 @@ async function teamCommands(ctx: Vmtd, u: Understood, lines: CommandLine[], comm
   if (lines.some((l) => l.keyword === 'HELP')) parts.push(helpText);
   if (lines.some((l) => l.keyword === 'LIST-CASES')) {
     const cases = caseList(ctx.db, ctx.sealer).filter((c) => isOpen(c.state as Parameters<typeof isOpen>[0]));
-    parts.push(cases.length === 0 ? 'No open cases.' : ['Open cases:', ...cases.map((c) => `  ${c.id}  ${c.state.padEnd(9)}  ${c.embargo ? `embargo ${formatUtc(new Date(c.embargo))}` : 'no embargo'}  ${c.title}`)].join('\n'));
+    parts.push(cases.length === 0 ? 'No open cases.' : ['Open cases:', ...cases.map((c) => `  ${c.id}  ${c.stateWord.padEnd(9)}  ${c.kind === 'incident' ? 'incident  ' : ''}${c.embargo ? `embargo ${formatUtc(new Date(c.embargo))}` : 'no embargo'}  ${c.title}`)].join('\n'));
   }
   if (lines.some((l) => isProjectKeyword(l.keyword))) {
     return projectTeamCommands(ctx, u, lines, parts, { digest: signer.digest, signer: signer.fingerprint, answer: (subject, text) => answer(ctx, u, from, signer, null, subject, text), refuse: (reason) => refuse(ctx, u, null, reason, signer) });

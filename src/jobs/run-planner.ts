@@ -26,6 +26,7 @@ import { fixReminderFacts } from '../store/fix-facts.js';
 import { slowProjects } from '../scheduler/slow-projects.js';
 import { listProjects, projectCaseFacts } from '../store/projects.js';
 import { runDeadlines } from './deadlines.js';
+import { incidentPublicText } from './incident.js';
 import { dailyMinute, isoMinute, noticeDue, noticeWindowText, plan, type Action } from '../scheduler/planner.js';
 
 export interface TickSummary {
@@ -93,14 +94,14 @@ async function effectOf(ctx: Vmtd, a: Action): Promise<Effect | undefined> {
       const pre = a.kind === 'pre-disclosure';
       const text = pre
         ? renderNotice(ctx, 'pre-disclosure', { ...common, patches: (stored?.patches ?? []).map((p) => p.name) })
-        : renderNotice(ctx, 'update', { ...common, leaked: a.reason === 'leaked', overdue: a.reason === 'overdue', cancelled: a.reason === 'cancelled', published: a.reason === 'published' });
+        : renderNotice(ctx, c.kind === 'incident' ? 'incident-update' : 'update', { ...common, leaked: a.reason === 'leaked', overdue: a.reason === 'overdue', cancelled: a.reason === 'cancelled', published: a.reason === 'published' });
       const mail = await composeLetter(ctx, {
         to: s.email,
         key: lookup.key,
         caseId: a.caseId,
         kind: 'notice',
         subject: `${s.subjectPrefix}[${a.caseId}] ${pre ? '' : 'update: '}${facts.title}`,
-        outerSubject: `${s.subjectPrefix}[${a.caseId}] ${pre ? 'embargoed vulnerability notice' : 'embargo update'}`,
+        outerSubject: `${s.subjectPrefix}[${a.caseId}] ${pre ? 'embargoed vulnerability notice' : c.kind === 'incident' ? 'incident update' : 'embargo update'}`,
         text,
         attachments: pre ? (stored?.patches ?? []).map((p) => ({ name: p.name, type: 'text/x-diff', content: p.content })) : [],
         autoSubmitted: 'auto-generated',
@@ -159,7 +160,9 @@ async function publication(ctx: Vmtd, caseId: string, stored: StoredAdvisory, co
   const at = iso(now);
   // Dated the day it goes out, with the credits given by X-CREDIT merged into the YAML's.
   const pub = publicAdvisory(ctx, caseId, stored, publicationsOf(ctx.db, caseId), now);
-  const { advisory, text } = pub;
+  const { advisory } = pub;
+  // An incident's public mail starts with the incident preface (templates/notices/incident-public.txt).
+  const text = incidentPublicText(ctx, caseId, pub.text);
   const mails: OutgoingMail[] = [];
   for (const list of ctx.config.publicLists) {
     const m = await composeLetter(ctx, { to: list, caseId: null, kind: 'advisory', subject: publicSubject(pub), text, autoSubmitted: 'auto-generated' });
@@ -240,6 +243,7 @@ async function digestItemsNow(ctx: Vmtd): Promise<string[]> {
   const cases = f.cases.map((c) => ({
     id: c.id,
     state: c.state,
+    kind: c.kind,
     overridden: !!c.embargo_override,
     createdAt: new Date(c.created_at),
     embargo: c.embargo ? new Date(c.embargo) : null,

@@ -1,10 +1,12 @@
 import { formatUtc } from '../commands/embargo.js';
+import { isCaseKind, stateWord } from '../cases/kind.js';
+import { isCaseState } from '../cases/lifecycle.js';
 
 export interface DigestFacts {
   now: Date;
   maxEmbargoDays: number;
   /** overridden: X-EMBARGO-OVERRIDE was accepted, so the policy maximum does not apply. */
-  cases: Array<{ id: string; state: string; createdAt: Date; embargo: Date | null; overridden?: boolean }>;
+  cases: Array<{ id: string; state: string; createdAt: Date; embargo: Date | null; overridden?: boolean; /** incident or vulnerability (absent: vulnerability) */ kind?: string }>;
   /** Deliveries that failed in the last day (by the time they failed, however long ago they were queued). */
   failedDeliveries: Array<{ caseId: string | null; rcpt: string; kind: string }>;
   keys: Array<{ email: string; caseIds: string[]; problem: string | null; expiresAt: Date | null }>;
@@ -54,11 +56,16 @@ export function digestItems(f: DigestFacts): string[] {
   const t = f.now.getTime();
   for (const c of f.cases.filter((c) => open(c.state))) {
     const age = (t - c.createdAt.getTime()) / DAY;
-    if (c.state === 'new' && age >= 2) items.push(`${c.id}: still new after ${Math.floor(age)} days: triage it`);
-    if (c.embargo && c.embargo.getTime() > t && c.embargo.getTime() - t <= 3 * DAY) items.push(`${c.id}: embargo ends ${formatUtc(c.embargo)}`);
-    if (!c.embargo && age >= 14) items.push(`${c.id}: no embargo set after ${Math.floor(age)} days`);
+    // An incident is named as one, in its own state words, every day it is open: it needs attention now.
+    const incident = c.kind === 'incident';
+    const id = incident ? `${c.id} (incident)` : c.id;
+    const word = c.kind && isCaseKind(c.kind) && isCaseState(c.state) ? stateWord(c.kind, c.state) : c.state;
+    if (incident) items.push(`${id}: open incident, ${word}${c.state === 'new' ? ': investigate it' : ''}`);
+    else if (c.state === 'new' && age >= 2) items.push(`${id}: still new after ${Math.floor(age)} days: triage it`);
+    if (c.embargo && c.embargo.getTime() > t && c.embargo.getTime() - t <= 3 * DAY) items.push(`${id}: ${incident ? 'public notice due' : 'embargo ends'} ${formatUtc(c.embargo)}`);
+    if (!c.embargo && age >= 14) items.push(`${id}: no embargo set after ${Math.floor(age)} days`);
     const limit = c.createdAt.getTime() + f.maxEmbargoDays * DAY;
-    if (!c.overridden && ((c.embargo && c.embargo.getTime() > limit) || t > limit)) items.push(`${c.id}: beyond the policy maximum of ${f.maxEmbargoDays} days since the report`);
+    if (!c.overridden && ((c.embargo && c.embargo.getTime() > limit) || t > limit)) items.push(`${id}: beyond the policy maximum of ${f.maxEmbargoDays} days since the report`);
   }
   for (const n of f.pendingNotices ?? []) {
     const due = n.dueAt.getTime();

@@ -1,4 +1,5 @@
 import type { CaseState } from '../cases/lifecycle.js';
+import { isCaseKind } from '../cases/kind.js';
 import type { AdvisoryRevision, CaseRecord, Credit } from '../cases/record.js';
 import type { Db } from './db.js';
 import type { Sealer } from './seal.js';
@@ -8,12 +9,13 @@ import { getCase, membersOf, removeMember, upsertMember } from './cases.js';
 export function loadCaseRecord(db: Db, sealer: Sealer, id: string): CaseRecord | undefined {
   const c = getCase(db, sealer, id);
   if (!c) return undefined;
-  const extra = db.prepare('SELECT leaked_at, embargo_override FROM cases WHERE id = ?').get(c.id) as { leaked_at: string | null; embargo_override: string | null };
+  const extra = db.prepare('SELECT leaked_at, embargo_override, kind FROM cases WHERE id = ?').get(c.id) as { leaked_at: string | null; embargo_override: string | null; kind: string };
   const rows = <T>(sql: string): T[] => db.prepare(sql).all(c.id) as T[];
   const adv = db.prepare('SELECT revision, state FROM advisories WHERE case_id = ? ORDER BY revision DESC LIMIT 1').get(c.id) as AdvisoryRevision | undefined;
   return {
     id: c.id,
     state: c.state as CaseState,
+    kind: isCaseKind(extra.kind) ? extra.kind : 'vulnerability',
     class: c.class,
     severity: c.severity,
     title: c.title,
@@ -42,8 +44,8 @@ export function caseCredits(db: Db, caseId: string): Credit[] {
 export function saveCaseRecord(db: Db, sealer: Sealer, before: CaseRecord, after: CaseRecord, at: string, actor: string): void {
   const id = after.id;
   db.prepare(
-    `UPDATE cases SET state = ?, class = ?, severity = ?, title_sealed = ?, embargo = ?, embargo_override = ?, leaked_at = ?, merged_into = ?, updated_at = ? WHERE id = ?`,
-  ).run(after.state, after.class, after.severity, sealer.seal(after.title), after.embargo, after.embargoOverride, after.leakedAt, after.mergedInto, at, id);
+    `UPDATE cases SET state = ?, kind = ?, class = ?, severity = ?, title_sealed = ?, embargo = ?, embargo_override = ?, leaked_at = ?, merged_into = ?, updated_at = ? WHERE id = ?`,
+  ).run(after.state, after.kind ?? 'vulnerability', after.class, after.severity, sealer.seal(after.title), after.embargo, after.embargoOverride, after.leakedAt, after.mergedInto, at, id);
   for (const cve of after.cves.filter((c) => !before.cves.includes(c))) db.prepare('INSERT OR IGNORE INTO case_cves (case_id, cve) VALUES (?, ?)').run(id, cve);
   for (const cve of before.cves.filter((c) => !after.cves.includes(c))) db.prepare('DELETE FROM case_cves WHERE case_id = ? AND cve = ?').run(id, cve);
   for (const [p, status] of Object.entries(after.projects)) {

@@ -1,4 +1,6 @@
 import type { Db } from './db.js';
+import { stateWord, type CaseKind } from '../cases/kind.js';
+import { isCaseState } from '../cases/lifecycle.js';
 import type { Sealer } from './seal.js';
 import { caseCredits } from './case-records.js';
 import { allCases, getCase, membersOf, messagesOf, type CaseRow, type MessageSummary } from './cases.js';
@@ -7,7 +9,12 @@ import { eventsOf, type EventRow } from './events.js';
 /** A case as `vmtd case show --json` prints it: field names are a contract (add, never rename). */
 export interface CaseView {
   id: string;
+  /** The lifecycle state (cases/lifecycle.ts), whatever the kind: what tools compare. */
   state: string;
+  /** vulnerability or incident (X-KIND). */
+  kind: CaseKind;
+  /** The state as people read it: an incident's word (reported, investigating, contained, disclosed …), else the state. */
+  stateWord: string;
   class: string | null;
   severity: string | null;
   title: string;
@@ -71,6 +78,8 @@ function view(db: Db, c: CaseRow, withMessages: boolean): CaseView {
   return {
     id: c.id,
     state: c.state,
+    kind: c.kind,
+    stateWord: isCaseState(c.state) ? stateWord(c.kind, c.state) : c.state,
     class: c.class,
     severity: c.severity,
     title: c.title,

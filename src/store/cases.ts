@@ -1,3 +1,4 @@
+import { isCaseKind, type CaseKind } from '../cases/kind.js';
 import type { Member } from '../cases/members.js';
 import type { Db } from './db.js';
 import type { Stored } from './blob-files.js';
@@ -6,6 +7,8 @@ import type { Sealer } from './seal.js';
 export interface CaseRow {
   id: string;
   state: string;
+  /** vulnerability or incident (migration 10). */
+  kind: CaseKind;
   class: string | null;
   severity: string | null;
   title: string;
@@ -55,6 +58,7 @@ export function insertCase(db: Db, sealer: Sealer, c: NewCase): void {
 interface RawCase {
   id: string;
   state: string;
+  kind?: string;
   class: string | null;
   severity: string | null;
   title_sealed: Buffer | null;
@@ -69,6 +73,7 @@ function toCase(sealer: Sealer, r: RawCase): CaseRow {
   return {
     id: r.id,
     state: r.state,
+    kind: r.kind && isCaseKind(r.kind) ? r.kind : 'vulnerability',
     class: r.class,
     severity: r.severity,
     title: r.title_sealed ? sealer.open(r.title_sealed).toString('utf8') : '',

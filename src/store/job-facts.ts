@@ -3,9 +3,9 @@ import type { Db } from './db.js';
 
 const openList = openStates.map(() => '?').join(',');
 
-/** A case's embargo and creation time (null when there is no such case). */
-export function caseTimes(db: Db, caseId: string): { embargo: string | null; createdAt: string } | null {
-  const r = db.prepare('SELECT embargo, created_at AS createdAt FROM cases WHERE id = ?').get(caseId) as { embargo: string | null; createdAt: string } | undefined;
+/** A case's embargo, creation time and kind (null when there is no such case). */
+export function caseTimes(db: Db, caseId: string): { embargo: string | null; createdAt: string; kind: string } | null {
+  const r = db.prepare('SELECT embargo, created_at AS createdAt, kind FROM cases WHERE id = ?').get(caseId) as { embargo: string | null; createdAt: string; kind: string } | undefined;
   return r ?? null;
 }
 
@@ -34,13 +34,13 @@ export function markPublished(db: Db, caseId: string, revision: number, at: stri
  * members of open cases, and the pre-disclosure notices still planned (of open cases).
  */
 export function digestFacts(db: Db, since: string): {
-  cases: Array<{ id: string; state: string; created_at: string; embargo: string | null; embargo_override: string | null }>;
+  cases: Array<{ id: string; state: string; kind: string; created_at: string; embargo: string | null; embargo_override: string | null }>;
   failedDeliveries: Array<{ caseId: string | null; rcpt: string; kind: string }>;
   members: Array<{ email: string; fingerprint: string | null; cases: string }>;
   pendingNotices: Array<{ caseId: string; stakeholder: string; dueAt: string }>;
 } {
   return {
-    cases: db.prepare(`SELECT id, state, created_at, embargo, embargo_override FROM cases WHERE state IN (${openList})`).all(...openStates) as ReturnType<typeof digestFacts>['cases'],
+    cases: db.prepare(`SELECT id, state, kind, created_at, embargo, embargo_override FROM cases WHERE state IN (${openList})`).all(...openStates) as ReturnType<typeof digestFacts>['cases'],
     // Picked by when they failed (the delivery-failed event the worker and the bounce handler
     // record with the failure), not when they were queued: a retried mail fails days later. A row
     // failed without its event (the worker's last-resort path) counts from when it was queued.

@@ -32,3 +32,16 @@ export function claimNotice(db: Db, n: { key: string; caseId: string | null; kin
 export function linkNoticeMail(db: Db, key: string, outboxId: number): void {
   db.prepare('UPDATE notices SET outbox_id = ? WHERE key = ?').run(outboxId, key);
 }
+
+/**
+ * Records an incident notice sent to a stakeholder with the command that asked for it. The first
+ * one claims the stakeholder's pre-disclosure key (`pre:CASE:SID`, kind pre-disclosure, the date
+ * it announced), so the planner treats the stakeholder as told: updates when the date moves, the
+ * word at publication, errata. A later one (X-NOTIFY again: news) is its own row, keyed by the
+ * signed command's digest. Call inside the transaction that queues the mail.
+ */
+export function recordIncidentNotice(db: Db, n: { caseId: string; stakeholder: string; embargo: string; digest: string }, at: string): void {
+  const base = { caseId: n.caseId, stakeholder: n.stakeholder, embargo: n.embargo, state: 'sent' as const };
+  if (claimNotice(db, { ...base, key: `pre:${n.caseId}:${n.stakeholder}`, kind: 'pre-disclosure' }, at)) return;
+  claimNotice(db, { ...base, key: `incident:${n.caseId}:${n.stakeholder}:${n.digest.slice(0, 16)}`, kind: 'incident-notice' }, at);
+}
