@@ -45,3 +45,13 @@ t.test('errors name the key path, the line and what is allowed', (t) => {
   t.throws(() => parseConfig('smtp: {}\n', '/x.yaml'), /instance: is required/);
   t.end();
 });
+
+t.test('policy.reminderDays: every reminder comes before the disclosure limit (maxEmbargoDays)', (t) => {
+  const cfg = (policy: string): string => `instance:\n  domain: example.org\npolicy: ${policy}\n`;
+  t.same(parseConfig(cfg('{ maxEmbargoDays: 60, reminderDays: [14, 7, 2] }'), '/x.yaml').policy.reminderDays, [14, 7, 2]);
+  t.same(parseConfig(cfg('{ maxEmbargoDays: 15, reminderDays: [14] }'), '/x.yaml').policy.reminderDays, [14], 'one day before is fine');
+  const err = t.throws(() => parseConfig(cfg('{ maxEmbargoDays: 10, reminderDays: [30, 10, 2] }'), '/x.yaml')) as ConfigError;
+  t.same(err.problems, ['policy.reminderDays: 30, 10 are not before the disclosure limit: each must be less than policy.maxEmbargoDays (10), e.g. [14, 7, 2]']);
+  t.throws(() => parseConfig(cfg('{ maxEmbargoDays: 7 }'), '/x.yaml'), /policy\.reminderDays: 14, 7 are not before the disclosure limit: each must be less than policy\.maxEmbargoDays \(7\)/, 'the default reminders against a short limit');
+  t.end();
+});

@@ -142,6 +142,11 @@ export function parseConfig(source: string, file: string): Config {
     }
     if (s.noticeDays > s.maxDays) problems.push(`stakeholders[${i}].noticeDays: must not exceed maxDays (${s.maxDays})`);
   });
+  // A reminder N days before the limit (report + maxEmbargoDays) must come after the report.
+  const late = raw.policy.reminderDays.filter((n) => n >= raw.policy.maxEmbargoDays);
+  if (late.length > 0) {
+    problems.push(`policy.reminderDays: ${late.join(', ')} ${late.length > 1 ? 'are' : 'is'} not before the disclosure limit: each must be less than policy.maxEmbargoDays (${raw.policy.maxEmbargoDays}), e.g. [14, 7, 2]`);
+  }
   const ids = new Set<string>();
   raw.projects.forEach((p, i) => {
     if (ids.has(p.id)) problems.push(`projects[${i}].id: duplicate project id "${p.id}"`);
