@@ -229,4 +229,18 @@ export const migrations: string[] = [
   /* 10: a case's kind: a vulnerability (default) or an incident (compromise of a project's infrastructure) */ `
   ALTER TABLE cases ADD COLUMN kind TEXT NOT NULL DEFAULT 'vulnerability' CHECK (kind IN ('vulnerability', 'incident'));
   `,
+  /* 11: indexes for a database of years (issue 16): each planner pass, digest, project record and scrape reads what concerns it, not the history */ `
+  -- The calendar catch-up: each case's last calendar event, its method and date, from the index alone.
+  CREATE INDEX events_calendar ON events(kind, case_id, id, json_extract(detail, '$.method'), json_extract(detail, '$.embargo')) WHERE kind = 'calendar';
+  -- A case's events of one kind (X-PROJECT-STATUS commands, cve-requested) without reading its others.
+  CREATE INDEX events_case_kind ON events(case_id, kind, at);
+  -- A project's cases (project show, the digest's slow projects); a project contact's first message.
+  CREATE INDEX case_projects_project ON case_projects(project_id);
+  CREATE INDEX messages_case_from ON messages(case_id, from_addr, kind, received_at);
+  -- Quarantine counts and lists (metrics, digest, case list) without reading the spooled mail.
+  CREATE INDEX spool_state ON spool(state, processed_at);
+  -- The planner's candidates: approved revisions, stakeholders told.
+  CREATE INDEX advisories_state ON advisories(state, case_id, revision);
+  CREATE INDEX notices_kind_state ON notices(kind, state, case_id);
+  `,
 ];
