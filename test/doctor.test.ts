@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { childConfig, freePort, vmtd } from './helpers/child.js';
+import Database from 'better-sqlite3';
 import { pubKeyFile } from './helpers/gpg.js';
 
 t.test('a good setup passes; bad permissions, an expired member key and a dead smart host are named', async (t) => {
@@ -87,4 +88,21 @@ t.test('a data directory that is a file, or behind a file: FAIL lines with the f
   t.equal(behind.code, 1);
   t.match(behind.stdout, /^FAIL {2}cannot look at data directory \S+\/data\/state: ENOTDIR: .* — a file stands where a directory should be/m);
   t.notMatch(behind.stdout + behind.stderr, /^\s+at /m, 'no stack trace');
+});
+
+t.test("registry contacts' pinned keys and the CNA's key: missing or unusable ones are warnings with the fix", async (t) => {
+  const { dir, file } = childConfig(await freePort(), 'cve: { cna: { name: Test CNA, email: eve@libfoo.example, keyFile: ' + pubKeyFile('expired') + ' } }');
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  t.equal(vmtd(['init', '--config', file]).code, 0);
+  const add = vmtd(['project', 'add', 'libbaz', '--name', 'Lib Baz', '--contact', 'carol@libfoo.example', '--key', pubKeyFile('carol'), '--contact', 'mallory@evil.example', '--key', pubKeyFile('mallory'), '--config', file]);
+  t.equal(add.code, 0, add.stderr);
+  // mallory's pinned key is no longer in the keyring (as when the keys table lost it): pinned to a key vmtd does not have
+  const db = new Database(join(dir, 'data', 'vmtd.sqlite'));
+  db.prepare("UPDATE project_contacts SET fingerprint = ? WHERE email = 'mallory@evil.example'").run('F'.repeat(40));
+  db.close();
+  const r = vmtd(['doctor', '--config', file]);
+  t.equal(r.code, 0, 'warnings, not failures: the daemon runs and tells the coordinators');
+  t.match(r.stdout, new RegExp(`warn\\s+registry contact mallory@evil\\.example of libbaz: its pinned key ${'F'.repeat(40)} is not in the keyring — they get no mail for libbaz's cases until it is fixed: get a current key and pin it \\(vmtd project update libbaz --contact mallory@evil\\.example --key FILE`));
+  t.notMatch(r.stdout, /registry contact carol@libfoo\.example/, 'a good contact key is no warning');
+  t.match(r.stdout, /warn\s+CNA Test CNA <eve@libfoo\.example>: (key [0-9A-F]{40}: key has expired|no key is pinned) — CVE requests go out as reservation requests without case details/);
 });

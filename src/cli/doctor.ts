@@ -1,5 +1,6 @@
 import { dataFiles } from '../context.js';
 import { checkDatabase, checkDataDir, checkKeys, checkMailRouting, checkPermissions, checkTransport, guarded, keyringView, openForReading, readTeamKey, type Finding } from '../doctor/checks.js';
+import { checkRegistryKeys } from '../doctor/registry-keys.js';
 import type { Db } from '../store/db.js';
 import type * as openpgp from 'openpgp';
 import { EX } from './exit.js';
@@ -39,7 +40,7 @@ export async function doctor(env: CliEnv): Promise<number> {
     findings.push(
       ...(await guarded('keys', dir, async () => {
         const view = await keyringView(config, db, team, now);
-        return [...view.findings, ...(await checkKeys({ config, keyring: view.keyring, people: view.people, team, now }))];
+        return [...view.findings, ...(await checkKeys({ config, keyring: view.keyring, people: view.people, team, now })), ...(await checkRegistryKeys({ config, db, keyring: view.keyring, people: view.people, now }))];
       })),
     );
   } finally {
