@@ -10,6 +10,7 @@ import { addEvent } from '../store/events.js';
 import { claimOnce } from '../store/notices.js';
 import { enqueue, type OutgoingMail } from '../store/outbox.js';
 import { deadlineFacts, deadlineKeysDone, publishAtLimit, type DeadlineFacts } from '../store/projects.js';
+import { notifiedStakeholders } from '../store/job-facts.js';
 
 /** What one pass of the deadline job did (keys of the notices sent, and of those that failed: tried again next pass). */
 export interface DeadlineSummary {
@@ -78,7 +79,13 @@ async function lettersFor(ctx: Vmtd, a: DeadlineAction, f: DeadlineFacts): Promi
     if (!choice.ok) skipped.push({ email: m.email, problem: choice.problem });
     else mails.push(await composeLetter(ctx, { to: m.email, key: choice.key, caseId: f.id, kind: 'notice', subject, text, autoSubmitted: 'auto-generated' }));
   }
-  mails.push(...(await lettersToCoordinators(ctx, { caseId: f.id, kind: 'alert', subject, text: skipped.length > 0 ? `${text}\n\nNot sent to (no usable key): ${skipped.map((s) => s.email).join(', ')}` : text, autoSubmitted: 'auto-generated' })));
+  // At the limit this is the coordinators' one alert (the planner sends none of its own): it names the told stakeholders.
+  const told = a.kind === 'limit' ? notifiedStakeholders(ctx.db, f.id) : [];
+  const extra = [
+    ...(told.length > 0 ? [`Stakeholders told of the embargo: ${told.join(', ')}; ${a.kind === 'limit' && a.then === 'publish' ? 'each is told that it is public' : 'each gets an update that the embargo reached the policy maximum'}.`] : []),
+    ...(skipped.length > 0 ? [`Not sent to (no usable key): ${skipped.map((s) => s.email).join(', ')}`] : []),
+  ];
+  mails.push(...(await lettersToCoordinators(ctx, { caseId: f.id, kind: 'alert', subject, text: [text, ...extra].join('\n\n'), autoSubmitted: 'auto-generated' })));
   return { mails, skipped };
 }
 

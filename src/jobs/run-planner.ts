@@ -131,11 +131,9 @@ async function effectOf(ctx: Vmtd, a: Action): Promise<Effect | undefined> {
       return { mails, event: { caseId: a.caseId, kind: 'publication-held', detail: { reason: a.reason, revision: a.revision } }, notice: { caseId: a.caseId, kind: 'unpublished' } };
     }
     case 'abnormal': {
-      const reason = a.reason === 'leaked' ? 'the embargoed details have leaked' : `the embargo reached the policy maximum of ${ctx.config.policy.maxEmbargoDays} days without publication`;
-      const next =
-        a.reason === 'leaked'
-          ? `the approved advisory is published at ${common.disclosure} (policy.leakGraceHours after the leak), or as soon as one is approved after that time.`
-          : 'publish the advisory as soon as it is ready (X-APPROVE, then X-PUBLISH), or lift the embargo with X-EMBARGO: none.';
+      // A leak (the policy maximum is the deadline job's one alert, jobs/deadlines.ts).
+      const reason = 'the embargoed details have leaked';
+      const next = `the approved advisory is published at ${common.disclosure} (policy.leakGraceHours after the leak), or as soon as one is approved after that time.`;
       const told = notifiedStakeholders(ctx.db, a.caseId);
       const mails = await lettersToCoordinators(ctx, { caseId: a.caseId, kind: 'alert', subject: `[${a.caseId}] moves to the public workflow`, text: renderNotice(ctx, 'abnormal', { caseId: a.caseId, reason, next, stakeholders: told.join(', ') || 'none' }), autoSubmitted: 'auto-generated' });
       return { mails, event: { caseId: a.caseId, kind: 'abnormal-termination', detail: { reason: a.reason } }, notice: { caseId: a.caseId, kind: 'abnormal' } };

@@ -50,7 +50,8 @@ export type Action =
   | { kind: 'publish'; key: string; caseId: string }
   | { kind: 'errata'; key: string; caseId: string; revision: number }
   | { kind: 'unpublished'; key: string; caseId: string; reason: UnpublishedReason; revision: number | null }
-  | { kind: 'abnormal'; key: string; caseId: string; reason: 'leaked' | 'overdue' }
+  // The policy maximum is the deadline job's (scheduler/deadlines.ts): one alert at the limit, not two.
+  | { kind: 'abnormal'; key: string; caseId: string; reason: 'leaked' }
   | { kind: 'short-notice'; key: string; caseId: string; stakeholder: string }
   | { kind: 'digest'; key: string; coordinator: string; day: string };
 
@@ -144,7 +145,9 @@ export function erratumRevision(c: Pick<PlanCase, 'state' | 'advisory' | 'publis
  * date moves or disclosure comes early, publication at the disclosure time (only of an approved
  * revision; else the coordinators are alerted once per date and it stays due), errata (a newer
  * approved revision of a published case, once per revision), abnormal
- * termination (leak, overdue), warnings, and the coordinators' daily digest. Never returns an
+ * termination by a leak, warnings, and the coordinators' daily digest. The policy maximum
+ * (overdue) is the deadline job's alert (scheduler/deadlines.ts); here it only owes told
+ * stakeholders their update. Never returns an
  * action whose key is already done, so running it again — or after hours of downtime — sends each
  * notice exactly once. Pure.
  */
@@ -177,7 +180,6 @@ export function plan(input: PlannerInput): Action[] {
     }
     const overdue = isOverdue(c, now, input.maxEmbargoDays);
     if (c.leakedAt) add({ kind: 'abnormal', key: `abnormal:${c.id}:leaked`, caseId: c.id, reason: 'leaked' });
-    else if (overdue) add({ kind: 'abnormal', key: `abnormal:${c.id}:overdue`, caseId: c.id, reason: 'overdue' });
 
     for (const sid of c.stakeholders) {
       const s = input.stakeholders.find((x) => x.id === sid);

@@ -7,6 +7,7 @@ import { currentReminder, deadlineActions, limitOf, type DeadlineCase, type Dead
 import { applyProjectLines } from '../../src/commands/project-keywords.js';
 import { contactFingerprint, median, projectRecord, type RegisteredProject } from '../../src/cases/project.js';
 import { routeProjects } from '../../src/intake/route.js';
+import { isoMinute, plan, type PlanCase, type PlannerInput } from '../../src/scheduler/planner.js';
 import { parseRecipient } from '../../src/mail/addresses.js';
 
 const DAY = 86_400_000;
@@ -114,4 +115,16 @@ t.test('routing, identity and the record', async (t) => {
     60,
   );
   t.same(r, { cases: { total: 2, open: 1, closed: 1, openIds: ['A'] }, firstResponse: { medianHours: 10, answered: 1, unanswered: 1 }, timeToFix: { medianDays: 10, fixed: 1 }, embargoOverruns: { count: 1, caseIds: ['A'], overridden: 0 } });
+});
+
+t.test('at the limit the deadline job alerts and the planner does not: one alert, the told stakeholder still gets its update', async (t) => {
+  const now = new Date(created.getTime() + 60 * DAY + 3_600_000);
+  const c: PlanCase = { id: 'SEC-2026-0001', state: 'accepted', createdAt: created, embargo: new Date(created.getTime() + 50 * DAY), leakedAt: null, overridden: false, advisory: null, stakeholders: ['distros'] };
+  const stakeholders = [{ id: 'distros', name: 'linux-distros', email: 'd@example.org', noticeDays: 7, maxDays: 14, subjectPrefix: '' }] as PlannerInput['stakeholders'];
+  const announced = [{ caseId: c.id, stakeholder: 'distros', embargo: isoMinute(c.embargo), at: created }];
+  const actions = plan({ now, cases: [c], done: new Set(), announced, stakeholders, maxEmbargoDays: 60, coordinators: ['alice@example.org'], digestMinute: null });
+  t.same(actions.filter((a) => a.kind === 'abnormal'), [], 'no overdue alert from the planner');
+  t.match(actions, [{ kind: 'unpublished' }, { kind: 'update', stakeholder: 'distros', reason: 'overdue' }]);
+  t.match(deadlineActions([kase()], now, policy, new Set()), [{ kind: 'limit', then: 'alert' }], "the deadline job's alert is the one");
+  t.match(plan({ now, cases: [{ ...c, leakedAt: now }], done: new Set(), announced, stakeholders, maxEmbargoDays: 60, coordinators: [], digestMinute: null }), [{ kind: 'unpublished' }, { kind: 'abnormal', reason: 'leaked' }], 'a leak is still the planner\'s alert');
 });
