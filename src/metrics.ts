@@ -80,7 +80,7 @@ export function health(ctx: Pick<Vmtd, 'db'>, probes: LoopProbes, now: Date, lim
 }
 
 /** The scrape-time gauges of one daemon, in their own registry; values are read from the database when scraped. */
-function gauges(ctx: Vmtd, probes: LoopProbes): Registry {
+function gauges(ctx: Pick<Vmtd, 'db' | 'clock'>, probes: LoopProbes): Registry {
   const registry = new Registry();
   const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[], collect: (g: Gauge<L>) => void): Gauge<L> =>
     new Gauge<L>({
@@ -110,7 +110,7 @@ function gauges(ctx: Vmtd, probes: LoopProbes): Registry {
  * and event-loop metrics; counts and times only, never content) and GET /healthz (200 `{"ok":true}`,
  * or 503 with the reasons) on metrics.host:port (loopback by default).
  */
-export async function startMetrics(ctx: Vmtd, probes: LoopProbes): Promise<{ port: number; stop(): Promise<void> }> {
+export async function startMetrics(ctx: Pick<Vmtd, 'config' | 'db' | 'clock' | 'log'>, probes: LoopProbes): Promise<{ port: number; stop(): Promise<void> }> {
   const registry = Registry.merge([processRegistry, gauges(ctx, probes)]);
   const limits = healthThresholds(ctx.config);
   const fail = (res: ServerResponse, err: unknown): void => {

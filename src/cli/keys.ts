@@ -32,7 +32,7 @@ interface ConfiguredPin {
 }
 
 /** The configured people whose pinned key is `fp`. */
-function configuredPins(ctx: Vmtd, fp: string): ConfiguredPin[] {
+function configuredPins(ctx: Pick<Vmtd, 'config' | 'db' | 'people'>, fp: string): ConfiguredPin[] {
   const pinned = (email: string): boolean => ctx.people.get(email.toLowerCase()) === fp;
   const c = ctx.config;
   return [
@@ -45,7 +45,7 @@ function configuredPins(ctx: Vmtd, fp: string): ConfiguredPin[] {
 
 const normalFpr = (s: string): string => s.replace(/\s+/g, '').replace(/^0x/i, '').toUpperCase();
 
-async function keyFacts(ctx: Vmtd, fp: string, now: Date) {
+async function keyFacts(ctx: Pick<Vmtd, 'config' | 'db' | 'keyring' | 'people' | 'team'>, fp: string, now: Date) {
   const d = await ctx.keyring.describe(fp, now);
   if (!d) return undefined;
   return {

@@ -33,7 +33,7 @@ const USAGE = 'usage: vmtd project list | show ID | add ID --name NAME [--contac
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? [v] : []);
 
 /** A contact line's key: a key file (imported as the operator's) or the fingerprint of a key in the keyring. */
-async function pinFor(ctx: Vmtd, email: string, keyArg: string, now: Date): Promise<{ fingerprint: string; note: string | null }> {
+async function pinFor(ctx: Pick<Vmtd, 'keyring'>, email: string, keyArg: string, now: Date): Promise<{ fingerprint: string; note: string | null }> {
   const { certifiedEmailsOf, describeKey, fingerprintOf, readPublicKeys } = await import('../pgp/keys.js');
   const fpr = keyArg.replace(/\s+/g, '').toUpperCase();
   let fingerprint: string;

@@ -63,7 +63,7 @@ export interface Attendee {
  * The event as one recipient gets it. It carries the case ID and the date only, never the title
  * or any detail: calendars sync to servers in clear, and the mail around it is the only encrypted part.
  */
-function eventFor(ctx: Vmtd, caseId: string, method: 'REQUEST' | 'CANCEL', sequence: number, embargo: Date, to: Attendee, note: string): EmbargoEvent {
+function eventFor(ctx: Pick<Vmtd, 'config' | 'clock'>, caseId: string, method: 'REQUEST' | 'CANCEL', sequence: number, embargo: Date, to: Attendee, note: string): EmbargoEvent {
   const i = ctx.config.instance;
   return {
     uid: `${caseId}@${i.domain}`,
@@ -79,7 +79,7 @@ function eventFor(ctx: Vmtd, caseId: string, method: 'REQUEST' | 'CANCEL', seque
 }
 
 /** The calendar part (entity) of one recipient's letter. */
-export function calendarPart(ctx: Vmtd, caseId: string, method: 'REQUEST' | 'CANCEL', sequence: number, embargo: Date, to: Attendee, note: string): Buffer {
+export function calendarPart(ctx: Pick<Vmtd, 'config' | 'clock'>, caseId: string, method: 'REQUEST' | 'CANCEL', sequence: number, embargo: Date, to: Attendee, note: string): Buffer {
   return calendarEntity(embargoCalendar(eventFor(ctx, caseId, method, sequence, embargo, to, note)), method, `${caseId}-${randomBytes(3).toString('hex')}.ics`);
 }
 
@@ -94,7 +94,7 @@ export function noteOf(method: 'REQUEST' | 'CANCEL', embargo: Date, published: b
  * came early), with the sequence the members' copies were sent with, so every copy of the event
  * agrees. Empty when none was sent.
  */
-export function stakeholderCalendarParts(ctx: Vmtd, caseId: string, to: { email: string; name: string }): Buffer[] {
+export function stakeholderCalendarParts(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'clock'>, caseId: string, to: { email: string; name: string }): Buffer[] {
   const { last, next } = calendarState(eventsOf(ctx.db, caseId));
   if (!last?.embargo) return [];
   const attendee = { email: to.email.toLowerCase(), name: to.name, fingerprint: null };

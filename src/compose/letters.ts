@@ -28,7 +28,7 @@ export interface Letter {
 }
 
 /** The Addressing every mail of the team shares: From the team, Reply-To and List-Id of the case. */
-export function teamAddressing(ctx: Vmtd, to: string, subject: string, caseId: string | null, extra: Partial<Addressing> = {}): Addressing {
+export function teamAddressing(ctx: Pick<Vmtd, 'config' | 'clock'>, to: string, subject: string, caseId: string | null, extra: Partial<Addressing> = {}): Addressing {
   const i = ctx.config.instance;
   return {
     fromName: i.name,
@@ -46,7 +46,7 @@ export function teamAddressing(ctx: Vmtd, to: string, subject: string, caseId: s
  * Composes one mail written by vmtd itself (ack, answer, alert, notice): signed by the team key and
  * encrypted to the recipient when a key is given (real subject protected inside), else clear-signed.
  */
-export async function composeLetter(ctx: Vmtd, l: Letter): Promise<OutgoingMail> {
+export async function composeLetter(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'team' | 'clock'>, l: Letter): Promise<OutgoingMail> {
   const now = ctx.clock();
   const extra: Partial<Addressing> = {
     ...(l.inReplyTo ? { inReplyTo: l.inReplyTo } : {}),
@@ -71,7 +71,7 @@ export async function composeLetter(ctx: Vmtd, l: Letter): Promise<OutgoingMail>
  * A notice to a stakeholder (pre-disclosure or update, composed by the planner) carries the case's
  * embargo calendar event as it stands, so a told stakeholder's calendar follows every change.
  */
-function noticeCalendar(ctx: Vmtd, l: Letter): Buffer[] {
+function noticeCalendar(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'clock'>, l: Letter): Buffer[] {
   // A letter that carries its own calendar part (compose/calendar.ts) gets no second one.
   if (l.kind !== 'notice' || !l.caseId || l.parts?.length) return [];
   const s = ctx.config.stakeholders.find((x) => x.email.toLowerCase() === l.to.toLowerCase());
@@ -83,7 +83,7 @@ function noticeCalendar(ctx: Vmtd, l: Letter): Buffer[] {
  * A coordinator whose key is unusable (missing, expired, revoked, sign-only) is skipped and
  * logged, never a reason to fail: the others still get theirs (the planner tells them once).
  */
-export async function lettersToCoordinators(ctx: Vmtd, l: Omit<Letter, 'to' | 'key'>): Promise<OutgoingMail[]> {
+export async function lettersToCoordinators(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'keyring' | 'people' | 'team' | 'clock' | 'log'>, l: Omit<Letter, 'to' | 'key'>): Promise<OutgoingMail[]> {
   const out: OutgoingMail[] = [];
   for (const c of ctx.config.coordinators) {
     const choice = await recipientKey(keyBook(ctx), { email: c.email, fingerprint: null });
@@ -97,6 +97,6 @@ export async function lettersToCoordinators(ctx: Vmtd, l: Omit<Letter, 'to' | 'k
 }
 
 /** What the key chooser reads, as of now. */
-export const keyBook = (ctx: Vmtd) => ({ keyring: ctx.keyring, people: ctx.people, now: ctx.clock() });
+export const keyBook = (ctx: Pick<Vmtd, 'keyring' | 'people' | 'clock'>) => ({ keyring: ctx.keyring, people: ctx.people, now: ctx.clock() });
 
-export const stamp = (ctx: Vmtd): string => iso(ctx.clock());
+export const stamp = (ctx: Pick<Vmtd, 'clock'>): string => iso(ctx.clock());

@@ -12,25 +12,25 @@ import type { Understood } from './understood.js';
  * sender `<>`, never to automatic mail (auto-replies, bounces, lists), never to one of the team's
  * own addresses, and at most policy.ackPerSenderPerHour answers an hour to one address.
  */
-export function mayAnswer(ctx: Vmtd, u: Pick<Understood, 'headers' | 'row' | 'sender'>): boolean {
+export function mayAnswer(ctx: Pick<Vmtd, 'config' | 'db' | 'clock'>, u: Pick<Understood, 'headers' | 'row' | 'sender'>): boolean {
   if (u.headers.automatic || !u.row.envelope.mailFrom || !u.sender) return false;
   if (isOwnAddress(ctx, u.sender)) return false;
   return withinAnswerRate(ctx, u.sender);
 }
 
 /** Whether an address is one of the team's own (intake, a case, a bounce address): mail from it is a loop. */
-export function isOwnAddress(ctx: Vmtd, address: string): boolean {
+export function isOwnAddress(ctx: Pick<Vmtd, 'config'>, address: string): boolean {
   return isTeamAddress(ctx.config.instance, address);
 }
 
 /** Whether one more automatic answer to this address stays within policy.ackPerSenderPerHour. */
-export function withinAnswerRate(ctx: Vmtd, address: string): boolean {
+export function withinAnswerRate(ctx: Pick<Vmtd, 'config' | 'db' | 'clock'>, address: string): boolean {
   const since = iso(new Date(ctx.clock().getTime() - 3600_000));
   return countAnswersTo(ctx.db, address, since) < ctx.config.policy.ackPerSenderPerHour;
 }
 
 /** The acknowledgement of a new case to its reporter: encrypted when a key for them is known, else clear and content-free (a `note` must be content-free too). */
-export async function acknowledgement(ctx: Vmtd, u: Understood, caseId: string, fingerprint: string | null, note: string | null = null): Promise<OutgoingMail> {
+export async function acknowledgement(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'keyring' | 'people' | 'team' | 'clock'>, u: Understood, caseId: string, fingerprint: string | null, note: string | null = null): Promise<OutgoingMail> {
   const i = ctx.config.instance;
   const addr = caseAddress(i, caseId);
   const lookup = await recipientKey(keyBook(ctx), { email: u.sender!, fingerprint, learnedKeyAllowed: true });

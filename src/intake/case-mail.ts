@@ -34,7 +34,7 @@ export function reporterPin(signature: Understood['decoded']['signature'], sende
 }
 
 /** A configured person as a member: their configured fingerprint, pinned. */
-function configuredMember(ctx: Vmtd, email: string, name: string | null, role: Member['role'], projectId: string | null): Member {
+function configuredMember(ctx: Pick<Vmtd, 'people'>, email: string, name: string | null, role: Member['role'], projectId: string | null): Member {
   const addr = email.toLowerCase();
   return { email: addr, name, role, projectId, fingerprint: ctx.people.get(addr) ?? null, pinned: true };
 }
@@ -43,7 +43,7 @@ function configuredMember(ctx: Vmtd, email: string, name: string | null, role: M
  * The reporter as a member: pinned to the key that signed their report (reporterPin), else
  * unpinned with the key their mail offered (for encrypting to them only), or none yet.
  */
-function reporterMember(ctx: Vmtd, u: Understood): Member {
+function reporterMember(ctx: Pick<Vmtd, 'keyring'>, u: Understood): Member {
   const sender = u.sender!;
   const pin = reporterPin(u.decoded.signature, sender, u.decoded.signature.signer ? ctx.keyring.emailsOf(u.decoded.signature.signer) : []);
   const learned = ctx.keyring.keysFor(sender, { trustedOnly: false })[0];
@@ -51,7 +51,7 @@ function reporterMember(ctx: Vmtd, u: Understood): Member {
 }
 
 /** Why opening one more case would exceed the limits, or null. */
-function openingProblem(ctx: Vmtd, sender: string | null): string | null {
+function openingProblem(ctx: Pick<Vmtd, 'config' | 'db' | 'clock'>, sender: string | null): string | null {
   const since = iso(new Date(ctx.clock().getTime() - 3600_000));
   const p = ctx.config.policy;
   return openingLimit({ bySender: sender ? casesOpenedSince(ctx.db, since, sender) : 0, all: casesOpenedSince(ctx.db, since) }, { perSender: p.casesPerSenderPerHour, all: p.casesPerHour }, sender);
@@ -124,11 +124,11 @@ export async function openCaseFor(ctx: Vmtd, u: Understood, opened?: OpenedByCoo
 }
 
 /** The message's content sealed, before the transaction that stores it (a large one goes to a file of its own). */
-function sealedContent(ctx: Vmtd, u: Understood): Promise<Stored> {
+function sealedContent(ctx: Pick<Vmtd, 'config' | 'sealer'>, u: Understood): Promise<Stored> {
   return storeSealed(ctx.sealer, dataFiles(ctx.config.instance.dataDir).blobs, u.decoded.content);
 }
 
-function storeMessage(ctx: Vmtd, u: Understood, content: Stored, caseId: string, kind: 'report' | 'reply' | 'command' | 'comment' | 'auto'): number {
+function storeMessage(ctx: Pick<Vmtd, 'db'>, u: Understood, content: Stored, caseId: string, kind: 'report' | 'reply' | 'command' | 'comment' | 'auto'): number {
   return insertMessage(ctx.db, {
     caseId,
     spoolId: u.row.id,
@@ -157,7 +157,7 @@ export interface AddOptions {
  * rule of reporterPin); the coordinators read it in the relay's preamble. Returns the members as
  * they are after, and the note to show.
  */
-function pinReporterBySignature(ctx: Vmtd, u: Understood, members: Member[]): { members: Member[]; pinned: Member | null } {
+function pinReporterBySignature(ctx: Pick<Vmtd, 'keyring'>, u: Understood, members: Member[]): { members: Member[]; pinned: Member | null } {
   const r = members.find((m) => m.role === 'reporter' && m.email === u.sender);
   if (!r || r.pinned) return { members, pinned: null };
   const pin = reporterPin(u.decoded.signature, u.sender, u.decoded.signature.signer ? ctx.keyring.emailsOf(u.decoded.signature.signer) : []);
@@ -194,7 +194,7 @@ export async function addToCase(ctx: Vmtd, u: Understood, caseId: string, kind: 
  * Keeps an automatic message (auto-reply, delivery or read report) with its case without
  * relaying it: members' vacation notices must not go round the whole case, nor loop.
  */
-export async function recordAutomatic(ctx: Vmtd, u: Understood, caseId: string): Promise<void> {
+export async function recordAutomatic(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'clock' | 'log'>, u: Understood, caseId: string): Promise<void> {
   const at = iso(ctx.clock());
   const content = await sealedContent(ctx, u);
   ctx.db.transaction(() => {
@@ -210,7 +210,7 @@ export async function recordAutomatic(ctx: Vmtd, u: Understood, caseId: string):
  * A report sent again to the intake gets its case's acknowledgement again, so a reporter who
  * missed it learns where their report went.
  */
-export async function recordResend(ctx: Vmtd, u: Understood, caseId: string | null): Promise<void> {
+export async function recordResend(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'keyring' | 'people' | 'team' | 'clock' | 'log'>, u: Understood, caseId: string | null): Promise<void> {
   const at = iso(ctx.clock());
   const known = caseId ? getCase(ctx.db, ctx.sealer, caseId) : undefined;
   const reporterFp = known ? (membersOf(ctx.db, known.id).find((m) => m.email === u.sender)?.fingerprint ?? null) : null;

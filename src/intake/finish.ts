@@ -8,7 +8,7 @@ import type { Understood } from './understood.js';
  * sighting fixes the case and sender they belong to). Call inside the transaction that applies
  * the message's outcome.
  */
-export function finishSpooled(ctx: Vmtd, u: Understood, outcome: SpoolOutcome, caseId: string | null, at: string, reason: string | null = null): void {
+export function finishSpooled(ctx: Pick<Vmtd, 'db'>, u: Understood, outcome: SpoolOutcome, caseId: string | null, at: string, reason: string | null = null): void {
   recordPayloads(ctx.db, u.decoded.payloadIds, caseId, u.sender, u.row.id, at);
   markSpoolDone(ctx.db, u.row.id, outcome, caseId, at, reason);
 }

@@ -40,7 +40,7 @@ export function imapFailure(err: unknown): Record<string, string | boolean> {
  * it is flagged, moved or deleted, so it is never spooled twice, across restarts and reconnects,
  * and never lost. Reconnects with exponential backoff (capped at a minute).
  */
-function watchMailbox(ctx: Vmtd, box: ImapMailbox, onSpooled: (id: number) => void): ImapIntake {
+function watchMailbox(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'clock' | 'log'>, box: ImapMailbox, onSpooled: (id: number) => void): ImapIntake {
   const account = `${box.user}@${box.host}:${box.port}/${box.mailbox}`;
   const log = ctx.log.child({ imap: account });
   let client: ImapFlow | undefined;
@@ -124,7 +124,7 @@ function watchMailbox(ctx: Vmtd, box: ImapMailbox, onSpooled: (id: number) => vo
 }
 
 /** Starts a watcher for every mailbox in `imap:`; stop() logs out of all of them. */
-export function startImapIntake(ctx: Vmtd, onSpooled: (id: number) => void): ImapIntake {
+export function startImapIntake(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'clock' | 'log'>, onSpooled: (id: number) => void): ImapIntake {
   const watchers = ctx.config.imap.map((box) => watchMailbox(ctx, box, onSpooled));
   return { status: () => watchers.flatMap((w) => w.status()), stop: async () => void (await Promise.all(watchers.map((w) => w.stop()))) };
 }

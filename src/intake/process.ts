@@ -58,7 +58,7 @@ export class StepError extends Error {
   }
 }
 
-function decodeKeys(ctx: Vmtd): DecodeKeys {
+function decodeKeys(ctx: Pick<Vmtd, 'keyring' | 'team' | 'clock'>): DecodeKeys {
   return { decryption: [ctx.team.privateKey], verification: ctx.keyring.all(), date: new Date(ctx.clock().getTime() + clockSlackMs) };
 }
 

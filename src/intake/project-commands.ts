@@ -33,7 +33,7 @@ export const isProjectKeyword = (keyword: string): boolean => projectTeamKeyword
  * naming it), else a key attached to this signed message carrying the address, else an imported
  * or configured key carrying it. A key only ever learned from unauthenticated mail is never picked.
  */
-async function contactKeys(ctx: Vmtd, lines: CommandLine[], attached: openpgp.PublicKey[]): Promise<Map<string, KeyPick>> {
+async function contactKeys(ctx: Pick<Vmtd, 'keyring' | 'clock'>, lines: CommandLine[], attached: openpgp.PublicKey[]): Promise<Map<string, KeyPick>> {
   const now = ctx.clock();
   const picks = new Map<string, KeyPick>();
   const adds = lines.filter((l) => l.keyword === 'PROJECT-CONTACT');
@@ -66,7 +66,7 @@ async function contactKeys(ctx: Vmtd, lines: CommandLine[], attached: openpgp.Pu
  * coordinator vouched for them); the answer lists each line; the event log records the change.
  * `others` is what the message's other team keywords (X-HELP, X-LIST-CASES) answered.
  */
-export async function projectTeamCommands(ctx: Vmtd, u: Understood, lines: CommandLine[], others: string[], shell: TeamShell): Promise<void> {
+export async function projectTeamCommands(ctx: Pick<Vmtd, 'config' | 'db' | 'keyring' | 'clock' | 'log'>, u: Understood, lines: CommandLine[], others: string[], shell: TeamShell): Promise<void> {
   if (lines.some((l) => l.keyword === 'OPEN')) return shell.refuse('X-OPEN cannot be combined with registry commands: send it in a message of its own');
   const now = ctx.clock();
   const mine = lines.filter((l) => isProjectKeyword(l.keyword));

@@ -101,7 +101,7 @@ export interface SmtpIntake {
  * spool. A spool that cannot write (disk full, locked) answers 452/451 so the sender retries, and
  * so does a spool whose backlog has reached smtp.maxBacklog.
  */
-export async function startSmtpIntake(ctx: Vmtd, onSpooled: (id: number) => void): Promise<SmtpIntake> {
+export async function startSmtpIntake(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'clock' | 'log'>, onSpooled: (id: number) => void): Promise<SmtpIntake> {
   const { smtp, instance } = ctx.config;
   let closing = false;
   const batch = new SpoolBatch(ctx.db);

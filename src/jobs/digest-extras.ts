@@ -8,7 +8,7 @@ import type { digestFacts } from '../store/job-facts.js';
  * stakeholders' keys, each judged by the fingerprint of its configured key file as notices are
  * encrypted (a missing one is a problem), and the pre-disclosure notices still planned.
  */
-export async function digestExtras(ctx: Vmtd, f: ReturnType<typeof digestFacts>): Promise<Pick<DigestFacts, 'stakeholderKeys' | 'pendingNotices'>> {
+export async function digestExtras(ctx: Pick<Vmtd, 'config' | 'keyring' | 'people' | 'clock'>, f: ReturnType<typeof digestFacts>): Promise<Pick<DigestFacts, 'stakeholderKeys' | 'pendingNotices'>> {
   const now = ctx.clock();
   const stakeholderKeys: NonNullable<DigestFacts['stakeholderKeys']> = [];
   for (const s of ctx.config.stakeholders) {

@@ -33,7 +33,7 @@ export interface PublicAdvisory {
  * out (`withErrata`). `publications` are the case's published revisions (oldest first); the one
  * being published now, if not among them, is `now`. Deterministic for given database facts.
  */
-export function publicAdvisory(ctx: Vmtd, caseId: string, stored: StoredAdvisory, publications: readonly Publication[], now: Date): PublicAdvisory {
+export function publicAdvisory(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer'>, caseId: string, stored: StoredAdvisory, publications: readonly Publication[], now: Date): PublicAdvisory {
   const upTo = publications.filter((p) => p.revision <= stored.revision).map((p) => p.publishedAt);
   if (!publications.some((p) => p.revision === stored.revision)) upTo.push(iso(now));
   const [first, ...errata] = upTo.map((at) => utcDay(new Date(at)));
@@ -55,7 +55,7 @@ export function publicSubject(p: PublicAdvisory): string {
 }
 
 /** The options every file of the instance's site is written with (team, URL, templates, key). */
-export function siteWriteOptions(ctx: Vmtd, now: Date): PublishOptions {
+export function siteWriteOptions(ctx: Pick<Vmtd, 'config' | 'team'>, now: Date): PublishOptions {
   const site = siteOptions(ctx.config.instance, ctx.team, now, ctx.config.policy.maxEmbargoDays);
   // the CVE records name the configured CNA (config cve); without it a placeholder UUID that belongs to nobody
   const cve = ctx.config.cve;
@@ -69,7 +69,7 @@ export function fileOptions(p: PublicAdvisory): NonNullable<SiteAdvisory['option
 }
 
 /** Renders a notice template of the instance (the team's notices/ directory, else ours). */
-export function renderNotice(ctx: Vmtd, name: string, data: object): string {
+export function renderNotice(ctx: Pick<Vmtd, 'config'>, name: string, data: object): string {
   return renderTemplateFile(`${name}.txt`, data, instanceTemplates(ctx.config).notices, defaultNoticesDir());
 }
 
@@ -87,7 +87,7 @@ export interface RebuildSummary {
  * included, dated as published), the index, feed, records, security.txt, team key and WKD.
  * `progress` is told after each advisory. Idempotent: unchanged data gives the same files.
  */
-export async function rebuildPublicSite(ctx: Vmtd, progress?: (done: number, total: number, id: string) => void): Promise<RebuildSummary> {
+export async function rebuildPublicSite(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'team' | 'clock' | 'log'>, progress?: (done: number, total: number, id: string) => void): Promise<RebuildSummary> {
   const items: SiteAdvisory[] = [];
   for (const caseId of publishedCaseIds(ctx.db)) {
     const stored = latestAdvisory(ctx.db, ctx.sealer, caseId, ['published']);
