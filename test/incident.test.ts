@@ -85,6 +85,9 @@ t.test("the incident notice reaches the downstream at once, encrypted and signed
   t.match(view().notices, [{ kind: 'pre-disclosure', stakeholder: 'distros', state: 'sent', embargo: 'none' }], 'the stakeholder is told: the planner follows it up');
   await v.settle();
   t.same(toDistros(v.take()), [], 'the planner sends no second notice');
+  const news = await sendCommand(v, 'bob', id, `X-CASE: ${id}\nX-NOTIFY: distros\n\nThe new key is 0xC0FFEE; 1.4.5 is signed with it.`);
+  t.match(readAs(v, 'distros', toDistros(news.out)[0]!), /The new key is 0xC0FFEE/, 'X-NOTIFY again: the news as a further notice');
+  t.match(view().notices.map((n) => n.kind), ['pre-disclosure', 'incident-notice']);
 
   const pub = await sendCommand(v, 'alice', id, `X-CASE: ${id}\nX-PUBLISH`);
   t.match(pub.answer, /X-PUBLISH\s+OK/);
