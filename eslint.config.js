@@ -4,8 +4,9 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  // What git ignores (build output, runtime data, the benchmark's cache) is not linted either.
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**', '.tap/**', 'test/fixtures/**', 'bench/.cache/**'] },
+  // What git ignores (build output, runtime data, the benchmark's cache) is not linted either, nor
+  // generated code (ahead-of-time schema validators, src/schema/).
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'coverage/**', '.tap/**', 'test/fixtures/**', 'bench/.cache/**', '**/*.generated.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -2,12 +2,15 @@
  * YAML text -> validated, typed Advisory. Every problem is reported with the field path and the
  * YAML line; nothing here throws on bad input.
  */
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { parseCvss } from './cvss.js';
 import { formatPath, lineOf, pointerToSegments, type Segment } from './locate.js';
 import { isSemver, parseVersionRange } from './ranges.js';
 import { advisorySchema, YAML_TYPE_NAMES } from './schema.js';
+import * as generated from './advisory-validator.generated.js';
+import { advisoryValidatorOptions } from '../schema/targets.js';
+import { validatorFor } from '../schema/validator.js';
 import {
   NOTE_CLASSES,
   type Advisory,
@@ -33,8 +36,7 @@ const MAX_YAML_BYTES = 256 * 1024;
 /** Fields whose text may span several lines; every other text must be one line. */
 const MULTILINE = new Set(['description', 'note', 'notes', 'errata', 'text', 'discussion', 'recommended-actions']);
 
-const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-const validateShape = ajv.compile(advisorySchema);
+const validateShape = validatorFor(advisorySchema, advisoryValidatorOptions, generated);
 
 /** Raw shape after the schema check (every scalar is a string: failsafe YAML schema). */
 interface Raw {

@@ -2,10 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { businessSpanDays } from '../scheduler/planner.js';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { validate as validCron } from 'node-cron';
 import { configSchema } from './schema.js';
+import * as generated from './config-validator.generated.js';
+import { configValidatorOptions } from '../schema/targets.js';
+import { validatorFor } from '../schema/validator.js';
 import type { Config } from './types.js';
 
 /** The repository root (where `config/`, `templates/` and `data/` live), from src/ or dist/src/, independent of the cwd. */
@@ -29,8 +32,7 @@ export class ConfigError extends Error {
   }
 }
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
-const validate = ajv.compile(configSchema);
+const validate = validatorFor(configSchema, configValidatorOptions, generated);
 
 function keyPath(error: ErrorObject): string {
   const parts = error.instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
