@@ -12,6 +12,7 @@ import { formatUtc } from '../commands/embargo.js';
 import { instanceTemplates, renderTemplateFile, defaultNoticesDir } from '../advisories/templates.js';
 import { recipientKey } from '../identity/recipient-key.js';
 import { caseAddress } from '../mail/addresses.js';
+import { isoMinute } from '../scheduler/planner.js';
 import type { OutgoingMail } from '../store/outbox.js';
 import { composeLetter, keyBook, lettersToCoordinators } from './letters.js';
 
@@ -29,7 +30,6 @@ export interface IncidentNoticePlan {
 }
 
 const render = (ctx: Vmtd, name: string, data: object): string => renderTemplateFile(`${name}.txt`, data, instanceTemplates(ctx.config).notices, defaultNoticesDir());
-const minute = (iso: string | null): string => (iso ? new Date(iso).toISOString().slice(0, 16) + 'Z' : 'none');
 
 /** The projects an incident names, for its letters: their IDs, or "the affected project". */
 export function projectsText(d: Pick<CaseRecord, 'projects'>): string {
@@ -81,7 +81,7 @@ export async function incidentNoticeLetters(ctx: Vmtd, d: CaseRecord, ids: reado
         autoSubmitted: 'auto-generated',
       }),
     );
-    plan.sent.push({ stakeholder: id, embargo: minute(d.embargo) });
+    plan.sent.push({ stakeholder: id, embargo: isoMinute(d.embargo ? new Date(d.embargo) : null) });
   }
   if (plan.missing.length > 0) {
     plan.mails.push(
