@@ -11,7 +11,7 @@ import { enqueue, type OutgoingMail } from '../store/outbox.js';
 import { composeLetter, keyBook, lettersToCoordinators } from '../compose/letters.js';
 import { recipientKey } from '../identity/recipient-key.js';
 import { formatUtc } from '../commands/embargo.js';
-import { latestAdvisory, publicationsOf, publishable, publishedRevisions, recordPublication, releasable, type StoredAdvisory } from '../store/advisories.js';
+import { latestAdvisory, publicationsOf, publishable, recordPublication, releasable, type StoredAdvisory } from '../store/advisories.js';
 import { digestItems, quarantineSummary } from '../scheduler/digest.js';
 import { digestExtras } from './digest-extras.js';
 import { alertUnusableCoordinatorKeys } from './key-alerts.js';
@@ -24,7 +24,7 @@ import { cveReminderFacts } from '../store/cve-facts.js';
 import { fixReminders } from '../scheduler/fix-reminders.js';
 import { fixReminderFacts } from '../store/fix-facts.js';
 import { slowProjects } from '../scheduler/slow-projects.js';
-import { listProjects, projectCaseFacts } from '../store/projects.js';
+import { openProjectsCaseFacts } from '../store/projects.js';
 import { runDeadlines } from './deadlines.js';
 import { incidentPublicText } from './incident.js';
 import { dailyMinute, isoMinute, noticeDue, noticeWindowText, plan, type Action } from '../scheduler/planner.js';
@@ -254,7 +254,7 @@ async function digestItemsNow(ctx: Vmtd): Promise<string[]> {
     const info = key ? await describeKey(key, now) : null;
     keys.push({ email: m.email, caseIds: m.cases.split(','), problem: info ? info.encryptionProblem : 'no key', expiresAt: info?.expiresAt ?? null });
   }
-  return [...digestItems({ now, maxEmbargoDays: ctx.config.policy.maxEmbargoDays, cases, failedDeliveries, keys, ...(await digestExtras(ctx, f)) }), ...cveReminders(cveReminderFacts(ctx.db), now), ...fixReminders(fixReminderFacts(ctx.db)), ...slowProjects(listProjects(ctx.db).map((p) => ({ id: p.id, cases: projectCaseFacts(ctx.db, p.id) })), now, ctx.config.policy.maxEmbargoDays)];
+  return [...digestItems({ now, maxEmbargoDays: ctx.config.policy.maxEmbargoDays, cases, failedDeliveries, keys, ...(await digestExtras(ctx, f)) }), ...cveReminders(cveReminderFacts(ctx.db), now), ...fixReminders(fixReminderFacts(ctx.db)), ...slowProjects(openProjectsCaseFacts(ctx.db), now, ctx.config.policy.maxEmbargoDays)];
 }
 
 /**
@@ -267,14 +267,14 @@ export async function runPlanner(ctx: Vmtd, opts: { digest: boolean } = { digest
   const now = ctx.clock();
   // Before the cases are loaded: a case published at its disclosure limit goes out in this pass.
   await runDeadlines(ctx, now);
-  const published = publishedRevisions(ctx.db);
-  const cases = loadPlanCases(ctx.db).map((c) => ({ ...c, publishedRevision: published.get(c.id) ?? null }));
+  const cases = loadPlanCases(ctx.db);
+  const ids = cases.map((c) => c.id);
   syncPlannedNotices(ctx.db, cases, ctx.config.stakeholders);
   const actions = plan({
     now,
     cases,
-    done: doneKeys(ctx.db),
-    announced: announcements(ctx.db),
+    done: doneKeys(ctx.db, ids),
+    announced: announcements(ctx.db, ids),
     stakeholders: ctx.config.stakeholders,
     maxEmbargoDays: ctx.config.policy.maxEmbargoDays,
     coordinators: ctx.config.coordinators.map((c) => c.email.toLowerCase()),

@@ -6,12 +6,13 @@ import type { Db } from './db.js';
  * its embargo moved outside a command. The calendar catch-up sends what each is owed.
  */
 export function calendarsOutOfDate(db: Db): Array<{ id: string; state: string; embargo: string | null }> {
+  // The last calendar event of each case is one with no later one (events_calendar covers both
+  // lookups, method and date included: no event row is read).
   return db
     .prepare(
-      `SELECT c.id, c.state, c.embargo FROM cases c
-       JOIN (SELECT case_id, MAX(id) AS last FROM events WHERE kind = 'calendar' GROUP BY case_id) l ON l.case_id = c.id
-       JOIN events e ON e.id = l.last
-       WHERE json_extract(e.detail, '$.method') = 'REQUEST'
+      `SELECT c.id, c.state, c.embargo FROM events e JOIN cases c ON c.id = e.case_id
+       WHERE e.kind = 'calendar' AND json_extract(e.detail, '$.method') = 'REQUEST'
+         AND NOT EXISTS (SELECT 1 FROM events f WHERE f.kind = 'calendar' AND f.case_id = e.case_id AND f.id > e.id)
          AND (c.state IN ('published', 'closed', 'rejected', 'duplicate') OR c.embargo IS NULL OR c.embargo != json_extract(e.detail, '$.embargo'))
        ORDER BY c.id`,
     )

@@ -1,4 +1,5 @@
 import type { FixReminderCase } from '../scheduler/fix-reminders.js';
+import { openStates } from '../cases/lifecycle.js';
 import type { Db } from './db.js';
 
 /**
@@ -11,7 +12,7 @@ export function fixReminderFacts(db: Db): FixReminderCase[] {
       `SELECT c.id, c.state, p.project_id, p.status,
               (SELECT a.state FROM advisories a WHERE a.case_id = c.id ORDER BY a.revision DESC LIMIT 1) AS advisory
        FROM cases c JOIN case_projects p ON p.case_id = c.id
-       WHERE c.state NOT IN ('published', 'closed', 'rejected', 'duplicate') ORDER BY c.id, p.project_id`,
+       WHERE c.state IN (${openStates.map((x) => `'${x}'`).join(',')}) ORDER BY c.id, p.project_id`,
     )
     .all() as Array<{ id: string; state: string; project_id: string; status: string; advisory: string | null }>;
   const byId = new Map<string, FixReminderCase>();

@@ -6,23 +6,38 @@ import type { Config } from '../config/types.js';
 
 const d = (s: string | null): Date | null => (s ? new Date(s) : null);
 
+const openList = openStates.map((s) => `'${s}'`).join(',');
+
 /**
  * The planner's view of the database: cases that can still need work (open ones; published ones
  * whose approved advisory has not gone out, or whose told stakeholders may be owed word that
- * disclosure came early), without any content. Cheap: four queries.
+ * disclosure came early), each with its newest published revision, without any content. Its cost
+ * follows those cases, not the database's history: the candidates come from indexes (open
+ * states, approved revisions, stakeholders told a later date than the published one), then each
+ * is judged in full.
  */
 export function loadPlanCases(db: Db): PlanCase[] {
   const rows = db
     .prepare(
-      `SELECT c.id, c.state, c.created_at, c.embargo, c.leaked_at, c.embargo_override, a.revision AS adv_revision, a.state AS adv_state, a.approved_at
-       FROM cases c LEFT JOIN advisories a ON a.case_id = c.id AND a.revision = (SELECT MAX(revision) FROM advisories WHERE case_id = c.id)
-       WHERE c.state IN (${openStates.map((s) => `'${s}'`).join(',')})
+      `WITH candidates(id) AS (
+         SELECT id FROM cases WHERE state IN (${openList})
+         UNION SELECT case_id FROM advisories WHERE state = 'approved'
+         UNION SELECT n.case_id FROM notices n JOIN cases p ON p.id = n.case_id
+                WHERE n.kind IN ('pre-disclosure','update') AND n.state IN ('sent','failed') AND p.state = 'published'
+                  AND (n.embargo = 'none' OR n.embargo > substr(p.embargo, 1, 16) || 'Z'))
+       SELECT c.id, c.state, c.created_at, c.embargo, c.leaked_at, c.embargo_override, a.revision AS adv_revision, a.state AS adv_state, a.approved_at,
+              (SELECT MAX(p.revision) FROM advisories p WHERE p.case_id = c.id AND p.state = 'published') AS published_revision
+       FROM candidates k JOIN cases c ON c.id = k.id
+         LEFT JOIN advisories a ON a.case_id = c.id AND a.revision = (SELECT MAX(revision) FROM advisories WHERE case_id = c.id)
+       WHERE c.state IN (${openList})
           OR (c.state = 'published' AND (a.state = 'approved' OR EXISTS (
                -- a told stakeholder whose last word named a later date (or none) and who has not heard it is public
                SELECT 1 FROM notices n WHERE n.case_id = c.id AND n.kind IN ('pre-disclosure','update') AND n.state IN ('sent','failed')
                  AND n.id = (SELECT MAX(m.id) FROM notices m WHERE m.case_id = c.id AND m.stakeholder = n.stakeholder AND m.kind IN ('pre-disclosure','update') AND m.state IN ('sent','failed'))
                  AND (n.embargo = 'none' OR n.embargo > substr(c.embargo, 1, 16) || 'Z')
-                 AND NOT EXISTS (SELECT 1 FROM notices u WHERE u.key = 'update:' || c.id || ':' || n.stakeholder || ':published'))))`,
+                 AND NOT EXISTS (SELECT 1 FROM notices u WHERE u.key = 'update:' || c.id || ':' || n.stakeholder || ':published'))))
+       -- The order the whole-table read gave (its plan: open cases by state, then published ones).
+       ORDER BY c.state = 'published', c.state, c.rowid`,
     )
     .all() as Array<{
     id: string;
@@ -34,9 +49,11 @@ export function loadPlanCases(db: Db): PlanCase[] {
     adv_revision: number | null;
     adv_state: string | null;
     approved_at: string | null;
+    published_revision: number | null;
   }>;
   const stakeholders = new Map<string, string[]>();
-  for (const r of db.prepare('SELECT case_id, stakeholder FROM case_stakeholders ORDER BY stakeholder').all() as Array<{ case_id: string; stakeholder: string }>) {
+  const linked = db.prepare('SELECT case_id, stakeholder FROM case_stakeholders WHERE case_id IN (SELECT value FROM json_each(?)) ORDER BY stakeholder');
+  for (const r of linked.all(JSON.stringify(rows.map((c) => c.id))) as Array<{ case_id: string; stakeholder: string }>) {
     stakeholders.set(r.case_id, [...(stakeholders.get(r.case_id) ?? []), r.stakeholder]);
   }
   return rows.map((r) => ({
@@ -47,19 +64,32 @@ export function loadPlanCases(db: Db): PlanCase[] {
     leakedAt: d(r.leaked_at),
     overridden: r.embargo_override !== null && r.embargo_override !== '',
     advisory: r.adv_state && r.adv_revision !== null ? { revision: r.adv_revision, state: r.adv_state, approvedAt: d(r.approved_at) } : null,
+    publishedRevision: r.published_revision,
     stakeholders: stakeholders.get(r.id) ?? [],
   }));
 }
 
-/** Keys of notices that are finished (sent, failed or cancelled): never planned again. */
-export function doneKeys(db: Db): Set<string> {
-  return new Set((db.prepare("SELECT key FROM notices WHERE state != 'planned'").all() as Array<{ key: string }>).map((r) => r.key));
+/**
+ * Keys of the finished notices (sent, failed or cancelled: never planned again) the planner can
+ * ask about for these cases: theirs, and the coordinators' digests. Every notice the planner
+ * claims carries its case (the digest none), so this is what it would find in all of them.
+ */
+export function doneKeys(db: Db, caseIds: readonly string[]): Set<string> {
+  const rows = db
+    .prepare(
+      `SELECT key FROM notices WHERE state != 'planned' AND case_id IN (SELECT value FROM json_each(?))
+       UNION ALL SELECT key FROM notices WHERE key >= 'digest:' AND key < 'digest;' AND state != 'planned'`,
+    )
+    .all(JSON.stringify(caseIds)) as Array<{ key: string }>;
+  return new Set(rows.map((r) => r.key));
 }
 
-/** Pre-disclosures and updates sent, with the embargo each announced. */
-export function announcements(db: Db): Announced[] {
+/** Pre-disclosures and updates sent for these cases, with the embargo each announced. */
+export function announcements(db: Db, caseIds: readonly string[]): Announced[] {
   return (
-    db.prepare("SELECT case_id, stakeholder, embargo, sent_at FROM notices WHERE kind IN ('pre-disclosure','update') AND state IN ('sent','failed')").all() as Array<{
+    db
+      .prepare("SELECT case_id, stakeholder, embargo, sent_at FROM notices WHERE case_id IN (SELECT value FROM json_each(?)) AND kind IN ('pre-disclosure','update') AND state IN ('sent','failed')")
+      .all(JSON.stringify(caseIds)) as Array<{
       case_id: string;
       stakeholder: string;
       embargo: string | null;

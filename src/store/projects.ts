@@ -131,21 +131,52 @@ export function seedProjects(db: Db, projects: SeedProject[], at: string): void 
   })();
 }
 
-/** The facts of every case that names a project, for its record (cases/project.ts projectRecord). */
+// A project's cases as its record needs them; `cp` is the case_projects row naming the project.
+const caseFactsSql = `SELECT cp.project_id AS projectId, c.id AS caseId, c.state, c.created_at AS createdAt, c.embargo, c.updated_at AS updatedAt,
+        (c.embargo_override IS NOT NULL AND c.embargo_override != '') AS overridden,
+        (SELECT MIN(m.added_at) FROM members m WHERE m.case_id = c.id AND m.role = 'project-contact' AND m.project_id = cp.project_id) AS contactsAddedAt,
+        (SELECT MIN(g.received_at) FROM messages g JOIN members m ON m.case_id = g.case_id AND m.email = g.from_addr
+           WHERE g.case_id = c.id AND m.role = 'project-contact' AND m.project_id = cp.project_id AND g.kind != 'auto') AS firstResponseAt,
+        (SELECT MIN(e.at) FROM events e WHERE e.case_id = c.id AND e.kind = 'command' AND json_extract(e.detail, '$.keyword') = 'PROJECT-STATUS'
+           AND lower(json_extract(e.detail, '$.args')) LIKE cp.project_id || ' fixed%') AS fixedAt
+ FROM case_projects cp JOIN cases c ON c.id = cp.case_id`;
+
+type CaseFactsRow = Omit<ProjectCaseFacts, 'overridden'> & { overridden: number; projectId: string };
+const toFacts = ({ projectId: _, ...r }: CaseFactsRow): ProjectCaseFacts => ({ ...r, overridden: r.overridden === 1 });
+
+/** The facts of every case that names a project, for its record (cases/project.ts projectRecord), oldest first. */
 export function projectCaseFacts(db: Db, projectId: string): ProjectCaseFacts[] {
+  return (db.prepare(`${caseFactsSql} WHERE cp.project_id = ? ORDER BY c.created_at, c.id`).all(projectId) as CaseFactsRow[]).map(toFacts);
+}
+
+/**
+ * The registered projects that have an open case, by ID, each with the facts of all its cases
+ * (oldest first) that the digest's slow-project lines judge (a project without an open case is
+ * never named there): as projectCaseFacts gives them, except `fixedAt`, always null (those lines
+ * do not use the time to fix, the most costly fact). One pass over the contacts and their first
+ * messages for all projects, not three lookups per case.
+ */
+export function openProjectsCaseFacts(db: Db): Array<{ id: string; cases: ProjectCaseFacts[] }> {
   const rows = db
     .prepare(
-      `SELECT c.id AS caseId, c.state, c.created_at AS createdAt, c.embargo, c.updated_at AS updatedAt,
+      `SELECT cp.project_id AS projectId, c.id AS caseId, c.state, c.created_at AS createdAt, c.embargo, c.updated_at AS updatedAt,
               (c.embargo_override IS NOT NULL AND c.embargo_override != '') AS overridden,
-              (SELECT MIN(m.added_at) FROM members m WHERE m.case_id = c.id AND m.role = 'project-contact' AND m.project_id = cp.project_id) AS contactsAddedAt,
-              (SELECT MIN(g.received_at) FROM messages g JOIN members m ON m.case_id = g.case_id AND m.email = g.from_addr
-                 WHERE g.case_id = c.id AND m.role = 'project-contact' AND m.project_id = cp.project_id AND g.kind != 'auto') AS firstResponseAt,
-              (SELECT MIN(e.at) FROM events e WHERE e.case_id = c.id AND e.kind = 'command' AND json_extract(e.detail, '$.keyword') = 'PROJECT-STATUS'
-                 AND lower(json_extract(e.detail, '$.args')) LIKE cp.project_id || ' fixed%') AS fixedAt
-       FROM case_projects cp JOIN cases c ON c.id = cp.case_id WHERE cp.project_id = ? ORDER BY c.created_at`,
+              r.addedAt AS contactsAddedAt, r.firstAt AS firstResponseAt, NULL AS fixedAt
+       FROM case_projects cp JOIN cases c ON c.id = cp.case_id
+       LEFT JOIN (SELECT m.case_id, m.project_id, MIN(m.added_at) AS addedAt, MIN(g.received_at) AS firstAt
+                  FROM members m LEFT JOIN messages g ON g.case_id = m.case_id AND g.from_addr = m.email AND g.kind != 'auto'
+                  WHERE m.role = 'project-contact' GROUP BY m.case_id, m.project_id) r ON r.case_id = cp.case_id AND r.project_id = cp.project_id
+       WHERE cp.project_id IN (SELECT o.project_id FROM cases oc CROSS JOIN case_projects o ON o.case_id = oc.id
+                                WHERE oc.state IN ('new', 'triaged', 'accepted', 'scheduled') AND o.project_id IN (SELECT id FROM projects))
+       ORDER BY cp.project_id, c.created_at, c.id`,
     )
-    .all(projectId) as Array<Omit<ProjectCaseFacts, 'overridden'> & { overridden: number }>;
-  return rows.map((r) => ({ ...r, overridden: r.overridden === 1 }));
+    .all() as CaseFactsRow[];
+  const out: Array<{ id: string; cases: ProjectCaseFacts[] }> = [];
+  for (const r of rows) {
+    if (out.at(-1)?.id !== r.projectId) out.push({ id: r.projectId, cases: [] });
+    out.at(-1)!.cases.push(toFacts(r));
+  }
+  return out;
 }
 
 /**
@@ -189,7 +220,12 @@ export function deadlineFacts(db: Db): DeadlineFacts[] {
        WHERE c.state IN ('new', 'triaged', 'accepted', 'scheduled') ORDER BY c.created_at`,
     )
     .all() as Array<{ id: string; state: string; createdAt: string; embargo: string | null; overridden: number; revision: number | null; advState: string | null }>;
-  const projects = db.prepare('SELECT project_id AS id, status FROM case_projects WHERE case_id = ? ORDER BY project_id');
+  // One query for the projects of all of them (not one per case).
+  const projects = new Map<string, Array<{ id: string; status: string }>>();
+  const named = db.prepare('SELECT case_id AS caseId, project_id AS id, status FROM case_projects WHERE case_id IN (SELECT value FROM json_each(?)) ORDER BY project_id');
+  for (const p of named.all(JSON.stringify(rows.map((r) => r.id))) as Array<{ caseId: string; id: string; status: string }>) {
+    projects.set(p.caseId, [...(projects.get(p.caseId) ?? []), { id: p.id, status: p.status }]);
+  }
   return rows.map((r) => ({
     id: r.id,
     state: r.state,
@@ -197,13 +233,22 @@ export function deadlineFacts(db: Db): DeadlineFacts[] {
     embargo: r.embargo,
     overridden: r.overridden === 1,
     advisory: r.revision !== null && r.advState ? { revision: r.revision, state: r.advState } : null,
-    projects: projects.all(r.id) as Array<{ id: string; status: string }>,
+    projects: projects.get(r.id) ?? [],
   }));
 }
 
-/** Keys of the deadline notices already claimed. */
+/**
+ * Keys of the deadline notices already claimed for the open cases (the only ones the deadline
+ * rule looks at): `deadline:CASE:…`, each case's found by a range of the notices' unique key.
+ */
 export function deadlineKeysDone(db: Db): Set<string> {
-  return new Set((db.prepare("SELECT key FROM notices WHERE key LIKE 'deadline:%' AND state != 'planned'").all() as Array<{ key: string }>).map((r) => r.key));
+  const rows = db
+    .prepare(
+      `SELECT n.key FROM cases c JOIN notices n ON n.key > 'deadline:' || c.id || ':' AND n.key < 'deadline:' || c.id || ';'
+       WHERE c.state IN ('new', 'triaged', 'accepted', 'scheduled') AND n.state != 'planned'`,
+    )
+    .all() as Array<{ key: string }>;
+  return new Set(rows.map((r) => r.key));
 }
 
 /**
