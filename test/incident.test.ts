@@ -107,6 +107,6 @@ t.test('vmtd case show and case list show the kind and the incident words', asyn
   t.match(show.stdout, /kind:\s+incident/);
   t.match(view(), { id, kind: 'incident', state: 'published', stateWord: 'disclosed' }, 'as --json prints it');
   const list = vmtd(['case', 'list', ...cfg]);
-  t.match(list.stdout, /^ID\s+KIND\s+STATE/);
-  t.match(list.stdout, new RegExp(`${id}\\s+incident\\s+disclosed`));
+  t.match(list.stdout, /^ID\s+STATE\s+KIND/, 'KIND after STATE: the second column stays the state');
+  t.match(list.stdout, new RegExp(`${id}\\s+disclosed\\s+incident`));
 });

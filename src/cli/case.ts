@@ -54,7 +54,7 @@ export async function caseCommand(env: CliEnv): Promise<number> {
         env.out(JSON.stringify(cases, null, 2) + '\n');
         return EX.OK;
       }
-      env.out(cases.length === 0 ? 'no cases\n' : table([['ID', 'KIND', 'STATE', 'EMBARGO', 'MEMBERS', 'TITLE'], ...cases.map((c) => [c.id, c.kind, c.stateWord, c.embargo ?? '-', String(c.members.length), c.title.slice(0, 50)])]));
+      env.out(cases.length === 0 ? 'no cases\n' : table([['ID', 'STATE', 'KIND', 'EMBARGO', 'MEMBERS', 'TITLE'], ...cases.map((c) => [c.id, c.stateWord, c.kind, c.embargo ?? '-', String(c.members.length), c.title.slice(0, 50)])]));
       const q = quarantined(ctx.db);
       if (q.length > 0) env.out(`\nquarantined messages:\n${table([['SPOOL', 'RECEIVED', 'SENDER', 'REASON'], ...q.map((r) => [String(r.id), r.receivedAt, r.mailFrom || '<>', r.reason])])}`);
       return EX.OK;
