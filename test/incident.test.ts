@@ -1,9 +1,11 @@
 // Issue 18, incidents, by email with gpg through the real SMTP server: X-KIND makes a case an
 // incident and is answered; a forged or unsigned X-KIND changes nothing; an incident's state words
 // work in X-STATE and show in `vmtd case show`; its X-NOTIFY sends the notice to the downstream at
-// once, which gpg decrypts and verifies; X-PUBLISH tells that downstream the incident is public.
+// once, which gpg decrypts and verifies; X-PUBLISH tells that downstream the incident is public
+// and mails the approved advisory to the public list after the incident preface, clear-signed.
 // The CLI subtest runs the compiled CLI in dist/ (npx tsc -p tsconfig.json first).
 import t from 'tap';
+import { readFileSync } from 'node:fs';
 import { plainMail } from './helpers/mails.js';
 import { readAs, ritaReports, sendCommand } from './helpers/commands.js';
 import { vmtd } from './helpers/child.js';
@@ -13,6 +15,8 @@ import { caseView } from '../src/store/case-view.js';
 import { eventsOf } from '../src/store/events.js';
 
 const DISTROS = emailOf.distros;
+const OSS = 'oss-security@lists.openwall.example';
+const yaml = readFileSync(new URL('./fixtures/advisories/minimal.yaml', import.meta.url), 'utf8');
 let v: TestVmtd;
 let id = '';
 t.before(async () => {
@@ -89,14 +93,26 @@ t.test("the incident notice reaches the downstream at once, encrypted and signed
   t.match(readAs(v, 'distros', toDistros(news.out)[0]!), /The new key is 0xC0FFEE/, 'X-NOTIFY again: the news as a further notice');
   t.match(view().notices.map((n) => n.kind), ['pre-disclosure', 'incident-notice']);
 
-  const pub = await sendCommand(v, 'alice', id, `X-CASE: ${id}\nX-PUBLISH`);
-  t.match(pub.answer, /X-PUBLISH\s+OK/);
+  const advisory = yaml.replace('SEC-2026-0007', 'SEC-2026-0901').replace('libfoo heap overflow in the header parser', 'libfoo release signing key stolen');
+  const pub = await sendCommand(v, 'alice', id, `X-CASE: ${id}\nX-ADVISORY\nX-APPROVE\nX-PUBLISH`, { files: { 'advisory.yaml': advisory } });
+  t.match(pub.answer, /X-PUBLISH\s+OK: the approved advisory goes out/);
   await v.settle();
-  const update = toDistros([...pub.out, ...v.take()]);
+  const out = [...pub.out, ...v.take()];
+  const update = toDistros(out);
   t.equal(update.length, 1, 'one word that it is public');
   t.equal(update[0]!.subject, `[vs] [${id}] incident update`);
   t.match(readAs(v, 'distros', update[0]!), /The incident is now public/);
   t.match(view(), { state: 'published', stateWord: 'disclosed' });
+  // The public notice: the advisory after the incident preface, clear-signed by the team key.
+  const [list] = out.filter((d) => d.to === OSS);
+  const body = list!.raw.toString();
+  const signed = body.slice(body.indexOf('-----BEGIN PGP SIGNED MESSAGE-----'));
+  t.match(signed, /SECURITY INCIDENT NOTICE\s+The advisory below reports a security incident: a compromise of the\s+infrastructure of libfoo/);
+  t.match(signed, /libfoo release signing key stolen/);
+  t.notMatch(signed, /INCIDENT-SECRET-7/, "the downstream notice's words stay private");
+  const verified = v.gpg('mallory').verify(signed);
+  t.equal(verified.code, 0, 'gpg verifies the public notice');
+  t.match(verified.status, `VALIDSIG ${v.daemon.ctx.team.fingerprint}`);
 });
 
 t.test('vmtd case show and case list show the kind and the incident words', async (t) => {
