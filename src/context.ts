@@ -7,6 +7,7 @@ import type { Config } from './config/types.js';
 import { pinConfiguredPeople, projectSeeds, type ConfiguredPeople } from './identity/configured.js';
 import type { Logger } from './log.js';
 import { intakeAddress } from './mail/addresses.js';
+import type { RelaySealer } from './pgp/seal-relay.js';
 import { loadOrCreateTeamKey, type TeamKey } from './pgp/team.js';
 import { openDb, type Db } from './store/db.js';
 import { Keyring } from './store/keyring.js';
@@ -26,6 +27,8 @@ export interface Vmtd {
   team: TeamKey;
   clock: Clock;
   log: Logger;
+  /** Worker threads that seal relays (the daemon's crypto pool); without it relays are sealed on the event loop's thread. */
+  crypto?: RelaySealer;
 }
 
 export const dataFiles = (dataDir: string) => ({

@@ -3,8 +3,7 @@ import { dataFiles, type Vmtd } from '../context.js';
 import { ARMOR_SLOT, composeEncrypted, innerEntity, textEntity } from '../mail/compose.js';
 import { caseSubject } from '../mail/subject.js';
 import type * as openpgp from 'openpgp';
-import { keyPacketFor } from '../pgp/encode.js';
-import { signAndEncryptOnce } from '../pgp/offload.js';
+import { sealRelay } from '../pgp/seal-relay.js';
 import type { Decoded } from '../pgp/decode.js';
 import { threadIds } from '../store/cases.js';
 import { type Member } from '../cases/members.js';
@@ -13,7 +12,6 @@ import { storeBytes } from '../store/blob-files.js';
 import { keyBook, lettersToCoordinators, teamAddressing } from './letters.js';
 import { recipientKey } from '../identity/recipient-key.js';
 import { authenticatedSender, relayRecipients } from '../cases/recipients.js';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 
 /** A multipart/mixed MIME entity of the given parts (e.g. a text and the patches it presents). */
 export function mixedEntity(parts: Buffer[]): Buffer {
@@ -77,13 +75,11 @@ export interface RelayPlan {
   skipped: Array<{ email: string; problem: string }>;
 }
 
-/** Key packets made in one turn of the event loop (each ~1 ms of public-key work). */
-const KEY_PACKETS_PER_TURN = 16;
-
 /**
  * Composes the relay of one message to every other member of a case: signed once by the team key,
  * then encrypted to each member separately. Members without a usable key get nothing; the
- * coordinators are told who and why instead.
+ * coordinators are told who and why instead. The signing and encryption run in the daemon's crypto
+ * pool (`ctx.crypto`) when it has one, else on this thread (sealRelay); the result is the same.
  */
 export async function composeRelay(ctx: Vmtd, caseId: string, members: Member[], m: Inbound, sourceMessage: number | null, opts: { openedBy?: string | null } = {}): Promise<RelayPlan> {
   const i = ctx.config.instance;
@@ -99,8 +95,11 @@ export async function composeRelay(ctx: Vmtd, caseId: string, members: Member[],
   const mails: OutgoingMail[] = [];
   const skipped: RelayPlan['skipped'] = [];
   const reachable: Array<{ member: Member; key: openpgp.PublicKey }> = [];
-  for (const member of recipients) {
-    const lookup = await recipientKey(keyBook(ctx), { email: member.email, fingerprint: member.fingerprint, learnedKeyAllowed: member.role === 'reporter' });
+  // Each member's key is judged independently (signature checks): side by side, in members' order.
+  const book = keyBook(ctx);
+  const lookups = await Promise.all(recipients.map((member) => recipientKey(book, { email: member.email, fingerprint: member.fingerprint, learnedKeyAllowed: member.role === 'reporter' })));
+  for (const [n, member] of recipients.entries()) {
+    const lookup = lookups[n]!;
     if (lookup.ok) reachable.push({ member, key: lookup.key });
     else skipped.push({ email: member.email, problem: lookup.problem });
   }
@@ -114,17 +113,10 @@ export async function composeRelay(ctx: Vmtd, caseId: string, members: Member[],
       { subject: caseSubject(caseId, realSubject), from: m.from ?? 'unknown', to: caseAddr, date: now, messageId: addressed[0]!.a.messageId },
       [textEntity(preamble(caseId, caseAddr, m, members)), m.decoded.content],
     );
-    const shared = await signAndEncryptOnce(inner, ctx.team, now);
+    const sealed = await sealRelay(inner, ctx.team, addressed.map(({ key }) => key), now, ctx.crypto);
     // Written before the transaction that queues the copies: a large one goes to a file of its own.
-    const payload: SharedPayload = { stored: await storeBytes(dataFiles(ctx.config.instance.dataDir).blobs, shared.encryptedData, '.pgp') };
-    // Each member's key packet is an independent public-key operation: made concurrently, a group
-    // at a time with a turn of the event loop between groups, so a 200-member case does not hold
-    // SMTP and the outbox still for the whole ~0.2 s.
-    const keyPackets: Uint8Array[] = [];
-    for (let n = 0; n < addressed.length; n += KEY_PACKETS_PER_TURN) {
-      if (n > 0) await nextTurn();
-      keyPackets.push(...(await Promise.all(addressed.slice(n, n + KEY_PACKETS_PER_TURN).map(({ key }) => keyPacketFor(shared, key, now)))));
-    }
+    const payload: SharedPayload = { stored: await storeBytes(dataFiles(ctx.config.instance.dataDir).blobs, sealed.encryptedData, '.pgp') };
+    const keyPackets = sealed.keyPackets;
     addressed.forEach(({ member, a }, n) => {
       mails.push({ caseId, kind: 'relay', messageId: a.messageId, rcpt: member.email, raw: composeEncrypted(a, ARMOR_SLOT), sourceMessage, shared: { payload, keyPacket: keyPackets[n]! } });
     });

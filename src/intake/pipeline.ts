@@ -1,6 +1,6 @@
 import { dataFiles, type Vmtd } from '../context.js';
 import { countSpoolAttempt, pendingSpool, quarantineSpool, spoolRow, type SpoolRow } from '../store/spool.js';
-import { DecodePool, type DecodedAhead } from '../pgp/decode-pool.js';
+import { DECODE_AHEAD_MAX_BYTES, DecodePool, type DecodedAhead } from '../pgp/decode-pool.js';
 import { clockSlackMs } from './understood.js';
 import { iso } from '../clock.js';
 import { addEvent } from '../store/events.js';
@@ -40,15 +40,17 @@ export class Pipeline {
    */
   private readonly ahead = new Map<number, Promise<{ row: SpoolRow | undefined; decoded: DecodedAhead | null }>>();
   private readonly pool: DecodePool;
-  /** How many decodes made ahead were used (the rest were done again in turn: a key changed). */
+  /** How many decodes made ahead of their turn were used (the rest were done again in turn: a key changed). */
   decodedAhead = 0;
 
   constructor(
     private readonly ctx: Vmtd,
     /** Called after each processed message (e.g. to kick the outbox and the planner). */
     public onProcessed: () => void = () => {},
+    /** The worker pool to decode ahead in (a new one by default); the pipeline closes it when it stops. */
+    pool?: DecodePool,
   ) {
-    this.pool = new DecodePool(ctx.team.privateKey, ctx.keyring);
+    this.pool = pool ?? new DecodePool(ctx.team.privateKey, ctx.keyring);
   }
 
   /** Clock time (ms) at which the last row was finished (processed, or its failure recorded); 0 before the first. For /healthz. */
@@ -93,17 +95,23 @@ export class Pipeline {
   private readAhead(next: Array<{ id: number; inRow: boolean }>): void {
     for (const { id, inRow } of next) {
       if (!inRow || this.ahead.has(id)) continue;
-      const p = (async () => {
-        const row = await spoolRow(this.ctx.db, this.ctx.sealer, dataFiles(this.ctx.config.instance.dataDir).spool, id);
-        if (!row) return { row, decoded: null };
-        const at = this.ctx.clock();
-        // A worker that fails costs only the head start: the message is decoded on its turn.
-        const decoded = await this.pool.decode(row.raw, new Date(at.getTime() + clockSlackMs), at).catch(() => null);
-        return { row, decoded };
-      })();
+      const p = this.read(id);
       p.catch(() => {}); // a row that cannot be read fails on its turn, counted there
       this.ahead.set(id, p);
     }
+  }
+
+  /**
+   * Reads a row and, when it is at most DECODE_AHEAD_MAX_BYTES, decodes it in a worker, judged as
+   * of now (so the event loop's thread only routes, composes and commits). A worker that fails
+   * costs nothing but the head start: the message is then decoded by the steps, on this thread.
+   */
+  private async read(id: number): Promise<{ row: SpoolRow | undefined; decoded: DecodedAhead | null }> {
+    const row = await spoolRow(this.ctx.db, this.ctx.sealer, dataFiles(this.ctx.config.instance.dataDir).spool, id);
+    if (!row || row.raw.length > DECODE_AHEAD_MAX_BYTES) return { row, decoded: null };
+    const at = this.ctx.clock();
+    const decoded = await this.pool.decode(row.raw, new Date(at.getTime() + clockSlackMs), at).catch(() => null);
+    return { row, decoded };
   }
 
   /** Processes one row; any failure is recorded on the row, never thrown. */
@@ -112,10 +120,11 @@ export class Pipeline {
     try {
       const early = this.ahead.get(id);
       this.ahead.delete(id);
-      const { row, decoded } = early ? await early : { row: await spoolRow(this.ctx.db, this.ctx.sealer, dataFiles(this.ctx.config.instance.dataDir).spool, id), decoded: null };
+      const { row, decoded } = await (early ?? this.read(id));
       if (!row) return 'done';
       stage.name = 'internal error';
-      await processSpooled(this.ctx, row, decoded, () => this.decodedAhead++);
+      // Counted: decodes made ahead of their turn that were used (not those made in turn in the worker).
+      await processSpooled(this.ctx, row, decoded, () => (early ? this.decodedAhead++ : undefined));
       this.count(id);
     } catch (err) {
       if (err instanceof CaseIdRace) return 'race';

@@ -1,12 +1,18 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { workerUrl } from './worker-url.js';
 import type * as openpgp from 'openpgp';
 import type { DecodeResult } from './decode.js';
 import type { DecodeWorkerReply, DecodeWorkerRequest } from './decode-worker.js';
 import type { ChangingKeys } from './key-changes.js';
+import type { RelaySealer, SealedRelay } from './seal-relay.js';
 
-/** Messages up to this size are decoded ahead in a worker (a larger one is decoded by the pipeline, streamed). */
-export const DECODE_AHEAD_MAX_BYTES = 1 << 20;
+/**
+ * Messages up to this size are decoded in a worker (a larger one is decoded by the pipeline,
+ * streamed, a slice per event-loop turn). Only those spooled in their row (≤ 1 MiB) are read ahead
+ * of their turn; one spooled to a file is read on its turn, then decoded in the worker too.
+ */
+export const DECODE_AHEAD_MAX_BYTES = 4 << 20;
 
 /** A decode done ahead, with what it was judged against (the pipeline checks it still holds). */
 export interface DecodedAhead {
@@ -23,17 +29,21 @@ interface Slot {
   worker: Worker;
   /** The keyring generation this worker's copy of the keys is at. */
   keysAt: number;
-  pending: Map<number, (r: DecodeResult) => void>;
+  pending: Map<number, (r: DecodeWorkerReply) => void>;
 }
+
+/** Public keys in binary form, made once per key object (the keyring hands out the same objects). */
+const binaryOf = new WeakMap<openpgp.PublicKey, Uint8Array>();
 
 /**
  * Worker threads that remove the OpenPGP layers of spooled messages (decodeMessage) ahead of the
- * pipeline. Each worker holds the team's secret key and a copy of the keyring that follows its
+ * pipeline, and seal the relays the pipeline composes (RelaySealer: sign, encrypt once, a key
+ * packet per recipient, from bytes and binary public keys to bytes). Each worker holds the team's secret key and a copy of the keyring that follows its
  * changes (only the changes are sent). A result is exactly what decodeMessage would give on the
  * calling thread against the keyring as it was when the request was made; nothing is written
  * anywhere. A worker that fails makes its requests fail (the pipeline then decodes itself).
  */
-export class DecodePool {
+export class DecodePool implements RelaySealer {
   private readonly slots: Slot[] = [];
   private next = 0;
   private nextId = 0;
@@ -58,12 +68,39 @@ export class DecodePool {
     const id = ++this.nextId;
     const copy = new Uint8Array(raw);
     return new Promise<DecodeResult>((resolve) => {
-      slot.pending.set(id, resolve);
+      slot.pending.set(id, (r) => resolve('result' in r ? r.result : { ok: false, reason: 'decode worker: unexpected reply' }));
       slot.worker.ref();
       this.post(slot, { type: 'decode', id, raw: copy, date: date.getTime() }, [copy.buffer]);
     }).then((result) => {
       if (slot.pending.size === 0) slot.worker.unref();
       return { result: revive(result), generation, date, at };
+    });
+  }
+
+  /**
+   * Seals a relay in a worker: exactly what sealLocally gives with the team key this pool holds
+   * (`data` is copied, the caller keeps it; keys are sent in binary form). Rejects when the pool
+   * is closed or the worker fails or refuses, so the caller can seal on its own thread instead.
+   */
+  seal(data: Uint8Array, recipients: openpgp.PublicKey[], date: Date): Promise<SealedRelay> {
+    if (this.closed) return Promise.reject(new Error('crypto pool closed'));
+    const slot = this.slot();
+    const id = ++this.nextId;
+    const copy = new Uint8Array(data);
+    const keys = recipients.map((k) => {
+      let b = binaryOf.get(k);
+      if (!b) binaryOf.set(k, (b = k.write() as Uint8Array));
+      return b;
+    });
+    return new Promise<SealedRelay>((resolve, reject) => {
+      slot.pending.set(id, (r) => {
+        if (slot.pending.size === 0) slot.worker.unref();
+        if (!('sealed' in r)) reject(new Error(`crypto worker: ${'result' in r && !r.result.ok ? r.result.reason : 'unexpected reply'}`));
+        else if (!r.sealed.ok) reject(new Error(`crypto worker: ${r.sealed.error}`));
+        else resolve(r.sealed.relay);
+      });
+      slot.worker.ref();
+      this.post(slot, { type: 'seal', id, data: copy, recipients: keys, date: date.getTime() }, [copy.buffer]);
     });
   }
 
@@ -75,15 +112,16 @@ export class DecodePool {
 
   private slot(): Slot {
     if (this.slots.length < this.size) {
-      const worker = new Worker(new URL('./decode-worker.js', import.meta.url));
+      const worker = new Worker(workerUrl('decode-worker', import.meta.url));
       worker.unref(); // an idle worker never keeps vmtd (or a CLI command) alive
       const slot: Slot = { worker, keysAt: 0, pending: new Map() };
       worker.on('message', (r: DecodeWorkerReply) => {
-        slot.pending.get(r.id)?.(r.result);
+        const done = slot.pending.get(r.id);
         slot.pending.delete(r.id);
+        done?.(r);
       });
       const fail = (why: string): void => {
-        for (const resolve of slot.pending.values()) resolve({ ok: false, reason: `decode worker: ${why}` });
+        for (const [id, done] of slot.pending) done({ id, result: { ok: false, reason: `decode worker: ${why}` } });
         slot.pending.clear();
         const i = this.slots.indexOf(slot);
         if (i >= 0) this.slots.splice(i, 1);

@@ -1,27 +1,31 @@
 // A worker thread that removes the OpenPGP layers of small spooled messages ahead of the pipeline
 // (decode-pool.ts), so that decryption of the next messages runs on the second core while the
-// event loop routes, composes and commits the current one.
+// event loop routes, composes and commits the current one; and that signs and encrypts the relays
+// the pipeline composes (seal-relay.ts): pure crypto on bytes, nothing written anywhere.
 import { parentPort } from 'node:worker_threads';
 import * as openpgp from 'openpgp';
 import { decodeMessage, type DecodeResult } from './decode.js';
+import { sealLocally, type SealedRelay } from './seal-relay.js';
 import type { KeyChanges } from './key-changes.js';
 
 export type DecodeWorkerRequest =
   | { type: 'team'; armoredKey: string }
   | { type: 'keys'; changes: KeyChanges }
-  | { type: 'decode'; id: number; raw: Uint8Array; date: number };
+  | { type: 'decode'; id: number; raw: Uint8Array; date: number }
+  /** Sign `data` with the team key, encrypt it once, and make a key packet for each recipient (binary public keys). */
+  | { type: 'seal'; id: number; data: Uint8Array; recipients: Uint8Array[]; date: number };
 
-export interface DecodeWorkerReply {
-  id: number;
-  result: DecodeResult;
-}
+export type DecodeWorkerReply = { id: number; result: DecodeResult } | { id: number; sealed: { ok: true; relay: SealedRelay } | { ok: false; error: string } };
 
 let team: openpgp.PrivateKey | null = null;
+let teamLoaded: Promise<void> = Promise.resolve();
+/** Recipients' public keys, parsed once, by their binary form (a changed key is other bytes). */
+const recipientKeys = new Map<string, openpgp.PublicKey>();
 let verification = new Map<string, openpgp.PublicKey>();
 /** Requests are handled strictly in the order they arrive (a key change before the decode after it). */
 let queue: Promise<void> = Promise.resolve();
 
-async function apply(req: DecodeWorkerRequest): Promise<void> {
+async function apply(req: Exclude<DecodeWorkerRequest, { type: 'seal' }>): Promise<void> {
   if (req.type === 'team') {
     team = await openpgp.readPrivateKey({ armoredKey: req.armoredKey });
     return;
@@ -51,6 +55,37 @@ async function apply(req: DecodeWorkerRequest): Promise<void> {
   parentPort!.postMessage({ id: req.id, result } satisfies DecodeWorkerReply, transfer);
 }
 
+async function recipient(binary: Uint8Array): Promise<openpgp.PublicKey> {
+  const id = Buffer.from(binary.buffer, binary.byteOffset, binary.byteLength).toString('base64');
+  let key = recipientKeys.get(id);
+  if (!key) {
+    if (recipientKeys.size >= 2000) recipientKeys.clear();
+    key = await openpgp.readKey({ binaryKey: binary });
+    recipientKeys.set(id, key);
+  }
+  return key;
+}
+
+/** Seals a relay; runs beside the decodes (it needs the team key only, and its own recipients). */
+async function seal(req: Extract<DecodeWorkerRequest, { type: 'seal' }>): Promise<void> {
+  let reply: DecodeWorkerReply;
+  try {
+    await teamLoaded;
+    if (!team) throw new Error('no team key');
+    const keys = await Promise.all(req.recipients.map(recipient));
+    reply = { id: req.id, sealed: { ok: true, relay: await sealLocally(req.data, team, keys, new Date(req.date)) } };
+  } catch (err) {
+    reply = { id: req.id, sealed: { ok: false, error: err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err) } };
+  }
+  const transfer = 'sealed' in reply && reply.sealed.ok ? [reply.sealed.relay.encryptedData, ...reply.sealed.relay.keyPackets].filter((b) => b.byteOffset === 0 && b.buffer.byteLength === b.byteLength).map((b) => b.buffer as ArrayBuffer) : [];
+  parentPort!.postMessage(reply, [...new Set(transfer)]);
+}
+
 parentPort!.on('message', (req: DecodeWorkerRequest) => {
+  if (req.type === 'seal') {
+    void seal(req);
+    return;
+  }
   queue = queue.then(() => apply(req)).catch(() => {});
+  if (req.type === 'team') teamLoaded = queue;
 });

@@ -1,10 +1,11 @@
 import { Worker } from 'node:worker_threads';
+import { workerUrl } from './worker-url.js';
 import type * as openpgp from 'openpgp';
 import { encryptOnce, signOnce, type SharedCiphertext } from './encode.js';
 import type { SignEncryptReply, SignEncryptRequest } from './sign-encrypt-worker.js';
 
 /** Payloads up to this size are signed and encrypted on the calling thread (a worker round trip costs more). */
-const OFFLOAD_ABOVE = 1 << 20;
+export const OFFLOAD_ABOVE = 1 << 20;
 
 let worker: Worker | null = null;
 let nextId = 0;
@@ -12,7 +13,7 @@ const pending = new Map<number, { resolve: (r: SignEncryptReply) => void; reject
 
 function theWorker(): Worker {
   if (worker) return worker;
-  const w = new Worker(new URL('./sign-encrypt-worker.js', import.meta.url));
+  const w = new Worker(workerUrl('sign-encrypt-worker', import.meta.url));
   w.unref(); // an idle worker never keeps vmtd (or a CLI command) alive
   w.on('message', (r: SignEncryptReply) => {
     pending.get(r.id)?.resolve(r);
