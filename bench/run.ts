@@ -7,6 +7,7 @@
 //   VMTD_BENCH_SECONDS=N    length of the sustained-load window (default 60)
 //   VMTD_BENCH_ONLY=a,b     run only these scenarios (idle, greeting, planner, relay, intake, endToEnd, curve, bigReport, sustained, steady)
 //   VMTD_BENCH_RATE=N       reports/s of the fixed-rate scenario `steady` (default 20); VMTD_BENCH_STEADY_SECONDS=N its length (default 20)
+//   VMTD_BENCH_E2E=TEXT     endToEnd: only the rows whose label contains TEXT (e.g. "1 MiB"); VMTD_BENCH_E2E_COUNT=N reports per row
 //   VMTD_BENCH_CURVE=10x1000000,50x10000  only these cells of the curve (MEMBERSxBYTES); VMTD_BENCH_CURVE_RUNS=N runs per cell
 //   VMTD_BENCH_PROF=DIR     write a CPU profile (--cpu-prof) of each scenario process into DIR
 //   VMTD_BENCH_TRACE_GC=1   run the scenario processes with --trace-gc

@@ -330,9 +330,11 @@ export async function endToEnd(keys: KeyCache): Promise<ScenarioResult> {
     ['20 KB report + 100 KB attachment', reportEntity(20 * 1024, { project: true, attachment: randomBytes(100 * 1024) }), undefined],
     ['20 KB report + 1 MiB attachment', reportEntity(20 * 1024, { project: true, attachment: randomBytes(1 << 20) }), 190],
   ] as const) {
+    // VMTD_BENCH_E2E=1 MiB: only the rows whose label contains that text.
+    if (process.env.VMTD_BENCH_E2E && !label.includes(process.env.VMTD_BENCH_E2E)) continue;
     const h = await startHarness(keys, { coordinators: 2, projectContacts: 8 });
     const sender = new Sender();
-    const count = quick ? 5 : 25;
+    const count = Number(process.env.VMTD_BENCH_E2E_COUNT ?? (quick ? 5 : 25));
     const r = await sender.load({ type: 'load', port: h.daemon.smtp.port, senders: 1, ms: 0, count, prepare: count, paceMs: 600, connectEach: true, entity, teamKey: h.teamKey, tag: 'e' });
     const relays = (): Map<number, number[]> => h.relaysOf();
     await until(() => {

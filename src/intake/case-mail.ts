@@ -99,12 +99,14 @@ export async function openCaseFor(ctx: Vmtd, u: Understood, opened?: OpenedByCoo
     ...members.filter((m) => m.role === 'reporter' && m.pinned).map((m) => `reporter key ${m.fingerprint} pinned (it signed this report)`),
   ];
   const inbound = inboundOf(u);
-  const relay = await composeRelay(ctx, caseId, members, { ...inbound, decoded: { ...inbound.decoded, notes: [...inbound.decoded.notes, ...notes] } }, null, { openedBy: members.some((m) => m.role === 'reporter' && m.email === reporter) ? reporter : null });
-  const content = await sealedContent(ctx, u);
-  const mails = [...relay.mails];
   const reporterFp = members.find((m) => m.role === 'reporter')?.fingerprint ?? null;
-  if (opened) mails.push(...(await opened.answer(caseId)));
-  else if (!toCaseAddress && mayAnswer(ctx, u)) mails.push(await acknowledgement(ctx, u, caseId, reporterFp, projectAnswerNote(routing)));
+  // The relay, the sealed content and the answer are independent of each other: made side by side.
+  const [relay, content, answers] = await Promise.all([
+    composeRelay(ctx, caseId, members, { ...inbound, decoded: { ...inbound.decoded, notes: [...inbound.decoded.notes, ...notes] } }, null, { openedBy: members.some((m) => m.role === 'reporter' && m.email === reporter) ? reporter : null }),
+    sealedContent(ctx, u),
+    opened ? opened.answer(caseId) : !toCaseAddress && mayAnswer(ctx, u) ? acknowledgement(ctx, u, caseId, reporterFp, projectAnswerNote(routing)).then((a) => [a]) : Promise.resolve([]),
+  ]);
+  const mails = [...relay.mails, ...answers];
 
   ctx.db.transaction(() => {
     const taken = takeCaseId(ctx.db, i.caseIdPrefix, year);

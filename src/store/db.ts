@@ -30,3 +30,18 @@ export function migrate(db: Db): void {
     }).immediate();
   });
 }
+
+/**
+ * Runs `work` (its transactions) with synchronous=NORMAL, then restores FULL: its commits are
+ * atomic and visible at once, but not fsynced by themselves; the next FULL commit makes them
+ * durable together with itself (WAL is written in order). Only for state whose loss in a power cut
+ * is harmless, never for anything acknowledged.
+ */
+export function withoutOwnFsync<T>(db: Db, work: () => T): T {
+  db.pragma('synchronous = NORMAL');
+  try {
+    return work();
+  } finally {
+    db.pragma('synchronous = FULL');
+  }
+}
