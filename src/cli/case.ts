@@ -1,5 +1,5 @@
 import { openVmtd } from '../context.js';
-import { caseList, caseView, type CaseView } from '../store/case-view.js';
+import { caseList, caseSummaries, caseView, type CaseView } from '../store/case-view.js';
 import { createLogger } from '../log.js';
 import { quarantined } from '../store/spool.js';
 import { eventsOf } from '../store/events.js';
@@ -49,12 +49,12 @@ export async function caseCommand(env: CliEnv): Promise<number> {
   const ctx = await openVmtd(env.config, env.clock, createLogger('warn'));
   try {
     if (sub === 'list') {
-      const cases = caseList(ctx.db, ctx.sealer);
       if (env.values.json) {
-        env.out(JSON.stringify(cases, null, 2) + '\n');
+        env.out(JSON.stringify(caseList(ctx.db, ctx.sealer), null, 2) + '\n');
         return EX.OK;
       }
-      env.out(cases.length === 0 ? 'no cases\n' : table([['ID', 'STATE', 'KIND', 'EMBARGO', 'MEMBERS', 'TITLE'], ...cases.map((c) => [c.id, c.stateWord, c.kind, c.embargo ?? '-', String(c.members.length), c.title.slice(0, 50)])]));
+      const cases = caseSummaries(ctx.db, ctx.sealer);
+      env.out(cases.length === 0 ? 'no cases\n' : table([['ID', 'STATE', 'KIND', 'EMBARGO', 'MEMBERS', 'TITLE'], ...cases.map((c) => [c.id, c.stateWord, c.kind, c.embargo ?? '-', String(c.members), c.title.slice(0, 50)])]));
       const q = quarantined(ctx.db);
       if (q.length > 0) env.out(`\nquarantined messages:\n${table([['SPOOL', 'RECEIVED', 'SENDER', 'REASON'], ...q.map((r) => [String(r.id), r.receivedAt, r.mailFrom || '<>', r.reason])])}`);
       return EX.OK;

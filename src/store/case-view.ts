@@ -2,8 +2,8 @@ import type { Db } from './db.js';
 import { stateWord, type CaseKind } from '../cases/kind.js';
 import { isCaseState } from '../cases/lifecycle.js';
 import type { Sealer } from './seal.js';
-import { caseCredits } from './case-records.js';
-import { allCases, getCase, membersOf, messagesOf, type CaseRow, type MessageSummary } from './cases.js';
+import { caseRelated, type CaseRelated, type NoticeRow } from './case-related.js';
+import { allCases, getCase, messagesOf, type CaseRow, type MessageSummary } from './cases.js';
 import { eventsOf, type EventRow } from './events.js';
 
 /** A case as `vmtd case show --json` prints it: field names are a contract (add, never rename). */
@@ -44,79 +44,67 @@ export interface CaseView {
 }
 
 /** One notice: `embargo` is the date it announced (pre-disclosure, update), `reason` an update's label. */
-export interface NoticeView {
-  kind: string;
-  stakeholder: string | null;
-  state: 'planned' | 'sent' | 'failed' | 'cancelled';
-  dueAt: string;
-  sentAt: string | null;
-  embargo: string | null;
+export interface NoticeView extends Omit<NoticeRow, 'key'> {
   /** An update's reason or date label (from its key: leaked, published, overdue, or the new date). */
   reason?: string;
 }
 
-function tableExists(db: Db, name: string): boolean {
-  return !!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name);
-}
+/** The state as people read it: an incident's word, else the state. */
+const wordOf = (c: CaseRow): string => (isCaseState(c.state) ? stateWord(c.kind, c.state) : c.state);
 
-function view(db: Db, c: CaseRow, withMessages: boolean): CaseView {
-  const cves = (db.prepare('SELECT cve FROM case_cves WHERE case_id = ? ORDER BY cve').all(c.id) as Array<{ cve: string }>).map((r) => r.cve);
-  const projects = db.prepare('SELECT project_id AS id, status FROM case_projects WHERE case_id = ? ORDER BY project_id').all(c.id) as CaseView['projects'];
+function view(c: CaseRow, rel: CaseRelated, more?: Pick<CaseView, 'messages' | 'events'>): CaseView {
+  const cves = rel.cves.get(c.id) ?? [];
+  const projects = rel.projects.get(c.id) ?? [];
   // A cancelled pre-disclosure is not pending: no noticeAt (its row is listed in notices).
-  const stakeholders = (db.prepare('SELECT stakeholder AS id FROM case_stakeholders WHERE case_id = ? ORDER BY stakeholder').all(c.id) as Array<{ id: string }>).map((s) => {
-    const n = tableExists(db, 'notices')
-      ? (db.prepare("SELECT due_at AS noticeAt, sent_at AS sentAt, state FROM notices WHERE case_id = ? AND stakeholder = ? AND kind = 'pre-disclosure' ORDER BY id DESC LIMIT 1").get(c.id, s.id) as
-          | { noticeAt: string | null; sentAt: string | null; state: string }
-          | undefined)
-      : undefined;
-    return { id: s.id, noticeAt: n && n.state !== 'cancelled' ? n.noticeAt : null, sentAt: n?.sentAt ?? null, ...(n ? { state: n.state } : {}) };
+  const stakeholders = (rel.stakeholders.get(c.id) ?? []).map((id) => {
+    const n = rel.preDisclosure.get(`${c.id}\u0000${id}`);
+    return { id, noticeAt: n && n.state !== 'cancelled' ? n.noticeAt : null, sentAt: n?.sentAt ?? null, ...(n ? { state: n.state } : {}) };
   });
-  const extra = db.prepare('SELECT leaked_at AS leakedAt, embargo_override AS embargoOverride FROM cases WHERE id = ?').get(c.id) as { leakedAt: string | null; embargoOverride: string | null };
-  const advisory = tableExists(db, 'advisories')
-    ? ((db.prepare('SELECT state, revision FROM advisories WHERE case_id = ? ORDER BY revision DESC LIMIT 1').get(c.id) as CaseView['advisory'] | undefined) ?? null)
-    : null;
+  const extra = rel.extra.get(c.id) ?? { leakedAt: null, embargoOverride: null };
+  const last = rel.revisions.get(c.id)?.at(-1);
+  const advisory = last ? { state: last.state, revision: last.revision } : null;
   return {
     id: c.id,
     state: c.state,
     kind: c.kind,
-    stateWord: isCaseState(c.state) ? stateWord(c.kind, c.state) : c.state,
+    stateWord: wordOf(c),
     class: c.class,
     severity: c.severity,
     title: c.title,
     createdAt: c.createdAt,
     embargo: c.embargo,
     cves,
-    members: membersOf(db, c.id).map((m) => ({ role: m.role, email: m.email, name: m.name, fingerprint: m.fingerprint, pinned: m.pinned, ...(m.projectId ? { project: m.projectId } : {}) })),
+    members: (rel.members.get(c.id) ?? []).map((m) => ({ role: m.role, email: m.email, name: m.name, fingerprint: m.fingerprint, pinned: m.pinned, ...(m.projectId ? { project: m.projectId } : {}) })),
     projects,
     stakeholders,
     advisory,
     mergedInto: c.mergedInto,
-    credits: tableExists(db, 'case_credits') ? caseCredits(db, c.id).map((x) => ({ name: x.text, type: x.type, by: x.email })) : [],
+    credits: (rel.credits.get(c.id) ?? []).map((x) => ({ name: x.text, type: x.type, by: x.email })),
     leakedAt: extra.leakedAt,
     embargoOverride: extra.embargoOverride,
-    notices: tableExists(db, 'notices') ? noticesOf(db, c.id) : [],
-    revisions: tableExists(db, 'advisories')
-      ? (db.prepare('SELECT revision, state, created_at AS createdAt, approved_at AS approvedAt, approved_by AS approvedBy FROM advisories WHERE case_id = ? ORDER BY revision').all(c.id) as CaseView['revisions'])
-      : [],
-    ...(withMessages ? { messages: messagesOf(db, c.id), events: eventsOf(db, c.id) } : {}),
+    notices: (rel.notices.get(c.id) ?? []).map(({ key, ...n }) => (n.kind === 'update' ? { ...n, reason: key.split(':').slice(3).join(':') } : n)),
+    revisions: rel.revisions.get(c.id) ?? [],
+    ...more,
   };
-}
-
-/** A case's notices, in the order they were planned or sent (the calendar catch-up's claims are events, not listed). */
-function noticesOf(db: Db, caseId: string): NoticeView[] {
-  const rows = db
-    .prepare("SELECT key, kind, stakeholder, state, due_at AS dueAt, sent_at AS sentAt, embargo FROM notices WHERE case_id = ? AND kind != 'calendar' ORDER BY id")
-    .all(caseId) as Array<Omit<NoticeView, 'reason'> & { key: string }>;
-  return rows.map(({ key, ...n }) => (n.kind === 'update' ? { ...n, reason: key.split(':').slice(3).join(':') } : n));
 }
 
 /** One case as the JSON contract shows it, with its messages (no content) and events. */
 export function caseView(db: Db, sealer: Sealer, id: string): CaseView | undefined {
   const c = getCase(db, sealer, id);
-  return c ? view(db, c, true) : undefined;
+  return c ? view(c, caseRelated(db, c.id), { messages: messagesOf(db, c.id), events: eventsOf(db, c.id) }) : undefined;
 }
 
-/** Every case as the JSON contract shows it, without messages. */
+/** Every case as the JSON contract shows it, without messages: one query per table, whatever the number of cases. */
 export function caseList(db: Db, sealer: Sealer): CaseView[] {
-  return allCases(db, sealer).map((c) => view(db, c, false));
+  const rel = caseRelated(db);
+  return allCases(db, sealer).map((c) => view(c, rel));
+}
+
+/** A line of `vmtd case list`: what caseList gives of the case, with its number of members. */
+export type CaseSummary = Pick<CaseView, 'id' | 'kind' | 'stateWord' | 'embargo' | 'title'> & { members: number };
+
+/** Every case as `vmtd case list` prints it (oldest first, as caseList): its row and a count of its members, nothing else read. */
+export function caseSummaries(db: Db, sealer: Sealer): CaseSummary[] {
+  const members = new Map((db.prepare('SELECT case_id AS id, COUNT(*) AS n FROM members GROUP BY case_id').all() as Array<{ id: string; n: number }>).map((r) => [r.id, r.n]));
+  return allCases(db, sealer).map((c) => ({ id: c.id, kind: c.kind, stateWord: wordOf(c), embargo: c.embargo, title: c.title, members: members.get(c.id) ?? 0 }));
 }
