@@ -4,7 +4,7 @@ import { createTask } from 'node-cron';
 import { Gauge, Registry } from 'prom-client';
 import type { Vmtd } from './context.js';
 import { processRegistry } from './counters.js';
-import { caseStateCounts, longestDueMail, oldestWaitingMail, outboxStateCounts, spoolGaugeFacts } from './store/metrics-facts.js';
+import { caseStateCounts, longestDueMail, oldestWaitingMail, outboxDepth, outboxStateCounts, spoolGaugeFacts } from './store/metrics-facts.js';
 
 /** What the loops tell about themselves (clock times in ms; 0 until it first happened). */
 export interface LoopProbes {
@@ -97,7 +97,7 @@ function gauges(ctx: Pick<Vmtd, 'db' | 'clock'>, probes: LoopProbes): Registry {
   gauge('vmtd_spool_oldest_pending_age_seconds', 'Age of the oldest message waiting for processing (0 when none)', [], (g) => g.set(Math.floor(ageMs(ctx.clock(), spoolGaugeFacts(ctx.db).oldestPendingAt) / 1000)));
   gauge('vmtd_spool_quarantined', 'Messages in quarantine now', [], (g) => g.set(spoolGaugeFacts(ctx.db).quarantined));
   gauge('vmtd_outbox', 'Outgoing mails by state (queued, sending, sent, failed)', ['state'], (g) => outboxStateCounts(ctx.db).forEach((r) => g.set({ state: r.state }, r.n)));
-  gauge('vmtd_outbox_depth', 'Mail waiting for delivery (queued or sending)', [], (g) => g.set(outboxStateCounts(ctx.db).filter((r) => r.state === 'queued' || r.state === 'sending').reduce((n, r) => n + r.n, 0)));
+  gauge('vmtd_outbox_depth', 'Mail waiting for delivery (queued or sending)', [], (g) => g.set(outboxDepth(ctx.db)));
   gauge('vmtd_outbox_oldest_age_seconds', 'Age of the oldest mail waiting for delivery (0 when none)', [], (g) => g.set(Math.floor(ageMs(ctx.clock(), oldestWaitingMail(ctx.db)?.createdAt ?? null) / 1000)));
   gauge('vmtd_cases', 'Cases by state', ['state'], (g) => caseStateCounts(ctx.db).forEach((r) => g.set({ state: r.state }, r.n)));
   gauge('vmtd_scheduler_last_run_timestamp_seconds', 'When the last planner pass completed (Unix time; 0: none yet)', [], (g) => g.set(Math.floor(probes.schedulerLastRun() / 1000)));

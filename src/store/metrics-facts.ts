@@ -20,6 +20,11 @@ export function outboxStateCounts(db: Db): Array<{ state: string; n: number }> {
   return db.prepare('SELECT state, COUNT(*) AS n FROM outbox GROUP BY state ORDER BY state').all() as Array<{ state: string; n: number }>;
 }
 
+/** How many mails wait for delivery (queued or sending): an index range, not a count of every mail ever sent. */
+export function outboxDepth(db: Db): number {
+  return (db.prepare("SELECT COUNT(*) AS n FROM outbox WHERE state IN ('queued','sending')").get() as { n: number }).n;
+}
+
 /** The oldest mail not yet delivered (queued or sending), by when it was queued; undefined when none waits. */
 export function oldestWaitingMail(db: Db): { id: number; createdAt: string } | undefined {
   return db.prepare("SELECT id, created_at AS createdAt FROM outbox WHERE state IN ('queued','sending') ORDER BY created_at, id LIMIT 1").get() as
