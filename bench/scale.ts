@@ -5,7 +5,7 @@
 // digest, `vmtd case list`, `vmtd project show`, a /metrics scrape. Medians of several runs.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { caseCommand } from '../src/cli/case.js';
@@ -23,15 +23,26 @@ import type { Row, ScenarioResult } from './scenarios.js';
 
 const line = (label: string, value: string): void => console.log(`  ${label.padEnd(62)} ${value}`);
 
+/** CPU time (user + system) of this process, per run: less at the mercy of the machine's other load than the wall time. */
+const cpuOf = new WeakMap<number[], number[]>();
+
 async function timed(runs: number, f: () => Promise<unknown>): Promise<number[]> {
   const out: number[] = [];
+  const cpu: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
+    const c = process.cpuUsage();
     await f();
+    const u = process.cpuUsage(c);
     out.push(performance.now() - t);
+    cpu.push((u.user + u.system) / 1000);
   }
+  cpuOf.set(out, cpu);
   return out;
 }
+
+/** "wall (cpu)" medians of a timed run. */
+const both = (xs: number[]): string => `${ms(median(xs), 1)} (cpu ${ms(median(cpuOf.get(xs) ?? []), 1)})`;
 
 function scrape(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -94,7 +105,7 @@ export async function scale(keys: KeyCache): Promise<ScenarioResult> {
   await pass(false); // warm
   const passes = await timed(runs, () => pass(false));
   const due = (await runPlanner(engine.ctx)).due;
-  line('steady pass, median / max (ms)', `${ms(median(passes), 1)} / ${ms(Math.max(...passes), 1)}  (${due} actions due)`);
+  line('steady pass, median (cpu) / max (ms)', `${both(passes)} / ${ms(Math.max(...passes), 1)}  (${due} actions due)`);
 
   // The digest pass: each run composes the coordinators' digests anew (the day's claim removed).
   let digestItems = 0;
@@ -104,7 +115,7 @@ export async function scale(keys: KeyCache): Promise<ScenarioResult> {
     await syncCalendars(engine.ctx);
     digestItems = s.sent.filter((k) => k.startsWith('digest:')).length;
   });
-  line('pass with the daily digest, median (ms)', `${ms(median(digests), 1)}  (${digestItems} digests composed)`);
+  line('pass with the daily digest, median (cpu) (ms)', `${both(digests)}  (${digestItems} digests composed)`);
 
   // The console reads (in process: what `vmtd case list` / `vmtd project show` do after Node starts).
   let listBytes = 0;
@@ -113,24 +124,24 @@ export async function scale(keys: KeyCache): Promise<ScenarioResult> {
     return { config, clock: () => new Date(), args, values, out: (s: string) => void (listBytes += s.length) };
   };
   const caseList = await timed(runs, () => caseCommand(env(['list'])));
-  line('vmtd case list, median (ms)', `${ms(median(caseList), 1)}  (${listBytes} bytes)`);
+  line('vmtd case list, median (cpu) (ms)', `${both(caseList)}  (${listBytes} bytes)`);
   const caseListJson = await timed(runs, () => caseCommand(env(['list'], { json: true })));
-  line('vmtd case list --json, median (ms)', `${ms(median(caseListJson), 1)}  (${listBytes} bytes)`);
+  line('vmtd case list --json, median (cpu) (ms)', `${both(caseListJson)}  (${listBytes} bytes)`);
   const busiest = (db.prepare('SELECT project_id AS id, COUNT(*) AS n FROM case_projects GROUP BY project_id ORDER BY n DESC LIMIT 1').get() as { id: string; n: number });
   const projectShow = await timed(runs, () => projectCommand(env(['show', busiest.id])));
-  line(`vmtd project show (busiest: ${busiest.id}, ${busiest.n} cases), median (ms)`, ms(median(projectShow), 1));
+  line(`vmtd project show (busiest: ${busiest.id}, ${busiest.n} cases), median (cpu) (ms)`, both(projectShow));
 
   const metrics = await startMetrics({ ...engine.ctx, config: { ...config, metrics: { ...config.metrics, host: '127.0.0.1', port: 0 } } }, { startedAt: Date.now(), pipelineProgress: () => Date.now(), schedulerLastRun: () => Date.now(), imap: () => [] });
   let scrapeBytes = 0;
   await scrape(metrics.port);
   const scrapes = await timed(runs, async () => (scrapeBytes = (await scrape(metrics.port)).length));
-  line('GET /metrics, median (ms)', `${ms(median(scrapes), 1)}  (${scrapeBytes} bytes)`);
+  line('GET /metrics, median (cpu) (ms)', `${both(scrapes)}  (${scrapeBytes} bytes)`);
   await metrics.stop();
   await engine.stop();
   if (!keep) rmSync(dir, { recursive: true, force: true });
 
   const n = cases.toLocaleString('en');
-  const row = (figure: string, xs: number[], target: number): Row => ({ figure, value: ms(median(xs), 1), target: `<= ${target}`, ok: median(xs) <= target });
+  const row = (figure: string, xs: number[], target: number): Row => ({ figure, value: both(xs), target: `<= ${target}`, ok: median(xs) <= target });
   return {
     rows: [
       row(`Scale: planner pass + calendar catch-up, ${n} cases (ms, median)`, passes, 50),
@@ -139,6 +150,6 @@ export async function scale(keys: KeyCache): Promise<ScenarioResult> {
       row(`Scale: vmtd project show, busiest of ${built.projects} projects (ms, median)`, projectShow, 50),
       row(`Scale: GET /metrics, ${n} cases (ms, median)`, scrapes, 50),
     ],
-    details: { built, buildMs, firstPassMs: firstMs, firstPassDue: first.due, passesMs: passes, digestPassesMs: digests, caseListMs: caseList, caseListJsonMs: caseListJson, projectShowMs: projectShow, busiest, scrapeMs: scrapes },
+    details: { loadavg: loadavg(), cpuMs: { passes: cpuOf.get(passes), digests: cpuOf.get(digests), caseList: cpuOf.get(caseList), projectShow: cpuOf.get(projectShow), scrapes: cpuOf.get(scrapes) }, built, buildMs, firstPassMs: firstMs, firstPassDue: first.due, passesMs: passes, digestPassesMs: digests, caseListMs: caseList, caseListJsonMs: caseListJson, projectShowMs: projectShow, busiest, scrapeMs: scrapes },
   };
 }
