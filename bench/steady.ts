@@ -57,14 +57,18 @@ export async function steady(keys: KeyCache): Promise<ScenarioResult> {
   const p50 = censoredPct(done, open, 50);
   const p99 = censoredPct(done, open, 99);
   const offered = r.sent.length / seconds;
-  // Relayed throughput: reports whose 10 copies were all written within the sending window, per second of it.
+  // Relayed throughput: reports whose 10 copies were all written within the sending window, per second of it
+  // (short of the rate by what arrived in the last p50 or so); and all relayed reports over the time
+  // from the start to the last copy written (the rate, when relaying keeps up and the drain is short).
   const inWindow = finished.filter((t) => t <= window).length / ((window - t0) / 1000);
+  const overall = finished.length / ((Math.max(window, ...finished) - t0) / 1000);
   const drainMs = finished.length ? Math.max(...finished) - Math.max(...r.sent.map((s) => s.t250)) : NaN;
   const rss = process.resourceUsage().maxRSS * 1024;
   const fmt = (x: { value: number; censored: boolean }): string => `${x.censored ? '>= ' : ''}${ms(x.value)}`;
   const smtp = r.sent.map((s) => s.t250 - s.t0);
   line('accepted (reports/s over the sending window)', ms(offered, 1));
   line('fully relayed within the window (reports/s)', ms(inWindow, 1));
+  line('relayed, start → last copy written (reports/s)', ms(overall, 1));
   line('last report\'s 250 → last copy of any report written (ms)', ms(drainMs));
   line('250 → last of 10 copies written p50 / p99 / max (ms)', `${fmt(p50)} / ${fmt(p99)} / ${ms(Math.max(...done))}`);
   line('SMTP transaction p50 / p99 (ms)', `${ms(median(smtp), 1)} / ${ms(pct(smtp, 99), 1)}`);
@@ -75,14 +79,15 @@ export async function steady(keys: KeyCache): Promise<ScenarioResult> {
   if (r.errors.length || r.deferred) line('errors / deferred', `${r.errors.length} / ${r.deferred}${r.errors.length ? `: ${r.errors.slice(0, 2).join('; ')}` : ''}`);
   if (open.length) line('reports not fully relayed 30 s after the window', String(open.length));
   await h.stop();
-  const keepsUp = open.length === 0 && r.errors.length === 0 && r.deferred === 0 && inWindow >= 0.9 * rate;
+  // Keeps up: everything relayed, at the offered rate within 5 %, the last copy within 1 s of the last 250.
+  const keepsUp = open.length === 0 && r.errors.length === 0 && r.deferred === 0 && overall >= 0.95 * offered && drainMs <= 1000;
   const rows: Row[] = [
-    { figure: `Fixed ${rate}/s for ${seconds} s: accepted / relayed within window (reports/s)`, value: `${ms(offered, 1)} / ${ms(inWindow, 1)}`, target: 'keeps up', ok: keepsUp },
+    { figure: `Fixed ${rate}/s for ${seconds} s: accepted / relayed (reports/s); drain after the last 250 (ms)`, value: `${ms(offered, 1)} / ${ms(overall, 1)}; ${ms(drainMs)}`, target: 'keeps up', ok: keepsUp },
     { figure: `Fixed ${rate}/s: DATA end (250) → last copy p50 / p99 (ms)`, value: `${fmt(p50)} / ${fmt(p99)}`, target: 'p99 <= 1000', ok: !p99.censored && p99.value <= 1000 },
     { figure: `Fixed ${rate}/s: outbox depth max / final; peak RSS (MB)`, value: `${Math.max(...depth)} / ${depth.at(-1)}; ${mb(rss)}` },
   ];
   return {
     rows,
-    details: { rate, seconds, accepted: r.sent.length, relayedInWindowPerSecond: inWindow, drainMs, p50, p99, maxMs: Math.max(...done), unfinished: open.length, smtpP50: median(smtp), outboxDepth: depth, spoolBacklog: backlog, peakRssMb: rss / 2 ** 20, errors: r.errors.length, deferred: r.deferred },
+    details: { rate, seconds, accepted: r.sent.length, relayedInWindowPerSecond: inWindow, relayedPerSecond: overall, drainMs, p50, p99, maxMs: Math.max(...done), unfinished: open.length, smtpP50: median(smtp), outboxDepth: depth, spoolBacklog: backlog, peakRssMb: rss / 2 ** 20, errors: r.errors.length, deferred: r.deferred },
   };
 }
