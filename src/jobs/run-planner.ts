@@ -65,11 +65,14 @@ function advisoryFacts(a: StoredAdvisory | undefined, fallbackTitle: string) {
   };
 }
 
-async function effectOf(ctx: Vmtd, a: Action): Promise<Effect | undefined> {
+/** The digest's items, read once per pass however many coordinators get it (each reads the whole team's). */
+type DigestItems = () => Promise<string[]>;
+
+async function effectOf(ctx: Vmtd, a: Action, digestItemsOfPass: DigestItems): Promise<Effect | undefined> {
   const i = ctx.config.instance;
   const teamName = i.name;
   if (a.kind === 'digest') {
-    const items = await digestItemsNow(ctx);
+    const items = await digestItemsOfPass();
     const quarantine = quarantineSummary(quarantineReasonsSince(ctx.db, iso(new Date(ctx.clock().getTime() - 86_400_000))));
     if (items.length === 0 && quarantine.total === 0) return { mails: [], event: { caseId: null, kind: 'digest-empty', detail: { coordinator: a.coordinator } }, notice: { caseId: null, kind: 'digest' } };
     const choice = await recipientKey(keyBook(ctx), { email: a.coordinator, fingerprint: null });
@@ -281,11 +284,18 @@ export async function runPlanner(ctx: Vmtd, opts: { digest: boolean } = { digest
     digestMinute: opts.digest ? (dailyMinute(ctx.config.schedule.digest) ?? 0) : null,
   });
   const summary: TickSummary = { at: iso(now), due: actions.length, sent: [], skipped: [], failed: [] };
+  let items: Promise<string[]> | undefined;
+  // A failed read is not kept: the next coordinator's digest reads again, as before.
+  const digestItemsOfPass: DigestItems = () =>
+    (items ??= digestItemsNow(ctx).catch((err: unknown) => {
+      items = undefined;
+      throw err;
+    }));
   for (const a of actions) {
     // One action that fails (a damaged row, a bug) is logged and tried again on the next pass;
     // it never stops the others.
     try {
-      const r = await runAction(ctx, a);
+      const r = await runAction(ctx, a, digestItemsOfPass);
       if (r === 'skipped') summary.skipped.push(a.key);
       else if (r === 'done') summary.sent.push(a.key);
     } catch (err) {
@@ -311,8 +321,8 @@ export async function runPlanner(ctx: Vmtd, opts: { digest: boolean } = { digest
 }
 
 /** Computes one action's effect and claims its notice; 'skipped' when another pass or process already did it. */
-async function runAction(ctx: Vmtd, a: Action): Promise<'done' | 'skipped' | 'nothing'> {
-  const effect = await effectOf(ctx, a);
+async function runAction(ctx: Vmtd, a: Action, digestItemsOfPass: DigestItems): Promise<'done' | 'skipped' | 'nothing'> {
+  const effect = await effectOf(ctx, a, digestItemsOfPass);
   if (!effect) return 'nothing';
   const at = iso(ctx.clock());
   const claimed = ctx.db
