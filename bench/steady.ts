@@ -24,9 +24,10 @@ export async function steady(keys: KeyCache): Promise<ScenarioResult> {
   const { depth, backlog, stop: stopSampling } = sampleQueues(h);
   const sender = new Sender();
   const c0 = process.cpuUsage();
-  const t0 = wall();
   const r = await sender.load({ type: 'load', port: h.daemon.smtp.port, senders: 8, ms: seconds * 1000, rate, entity: reportEntity(TEXT_10K, { project: true }), teamKey: h.teamKey, prepare: Math.ceil(seconds * rate), tag: 'f' });
   const window = wall();
+  // The sending window starts when the sender's clock did (after it encrypted the reports ahead).
+  const t0 = window - r.seconds * 1000;
   const lastOf = (id: number, relays: Map<number, number[]>): number | undefined => {
     const ids = relays.get(id) ?? [];
     const times = ids.map((x) => h.deliveredAt.get(x));
