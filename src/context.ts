@@ -1,6 +1,5 @@
 import { hkdfSync } from 'node:crypto';
 import { chmodSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Clock } from './clock.js';
 import { iso } from './clock.js';
 import type { Config } from './config/types.js';
@@ -11,6 +10,7 @@ import type { RelaySealer } from './pgp/seal-relay.js';
 import { loadOrCreateTeamKey, type TeamKey } from './pgp/team.js';
 import { openDb, type Db } from './store/db.js';
 import { Keyring } from './store/keyring.js';
+import { dataFiles } from './store/layout.js';
 import { seedProjects } from './store/projects.js';
 import { loadOrCreateDataKey, sealerFor, type Sealer } from './store/seal.js';
 
@@ -30,16 +30,6 @@ export interface Vmtd {
   /** Worker threads that seal relays (the daemon's crypto pool); without it relays are sealed on the event loop's thread. */
   crypto?: RelaySealer;
 }
-
-export const dataFiles = (dataDir: string) => ({
-  db: join(dataDir, 'vmtd.sqlite'),
-  teamKey: join(dataDir, 'team.key'),
-  dataKey: join(dataDir, 'data.key'),
-  /** Large messages as received, spooled sealed, one file each. */
-  spool: join(dataDir, 'spool'),
-  /** Large message contents (sealed) and relays' encrypted data, one file each. */
-  blobs: join(dataDir, 'blobs'),
-});
 
 /**
  * Opens the data directory: creates it (0700), the data key, the database and the team key when

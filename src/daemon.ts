@@ -1,6 +1,7 @@
 import type { Clock } from './clock.js';
 import type { Config } from './config/types.js';
-import { dataFiles, openVmtd, type Vmtd } from './context.js';
+import { openVmtd, type Vmtd } from './context.js';
+import { dataFiles } from './store/layout.js';
 import { removeOrphanBlobFiles } from './store/orphans.js';
 import { startSmtpIntake, type SmtpIntake } from './intake/smtp.js';
 import { Pipeline } from './intake/pipeline.js';

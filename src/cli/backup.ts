@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { constants, copyFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { dataFiles, openVmtd } from '../context.js';
+import { openVmtd } from '../context.js';
+import { dataFiles } from '../store/layout.js';
 import { createLogger } from '../log.js';
 import { blobFilesOfCopy, checkBackupCopy, settleBackupCopy } from '../store/backup-copy.js';
 import { CliError, EX } from './exit.js';

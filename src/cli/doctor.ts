@@ -1,4 +1,4 @@
-import { dataFiles } from '../context.js';
+import { dataFiles } from '../store/layout.js';
 import { checkDatabase, checkDataDir, checkKeys, checkMailRouting, checkPermissions, checkTransport, guarded, keyringView, openForReading, readTeamKey, type Finding } from '../doctor/checks.js';
 import { checkRegistryKeys } from '../doctor/registry-keys.js';
 import type { Db } from '../store/db.js';

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dataFiles } from '../context.js';
+import { dataFiles } from '../store/layout.js';
 import { openDb, type Db } from '../store/db.js';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config/types.js';

@@ -1,5 +1,6 @@
 import { iso } from '../clock.js';
-import { dataFiles, openVmtd } from '../context.js';
+import { openVmtd } from '../context.js';
+import { dataFiles } from '../store/layout.js';
 import { createLogger } from '../log.js';
 import { intakeAddress, parseRecipient } from '../mail/addresses.js';
 import { spoolSealed } from '../store/spool.js';

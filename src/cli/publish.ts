@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { dataFiles, openVmtd } from '../context.js';
+import { openVmtd } from '../context.js';
+import { dataFiles } from '../store/layout.js';
 import { createLogger } from '../log.js';
 import { CliError, EX } from './exit.js';
 import type { CliEnv } from './env.js';

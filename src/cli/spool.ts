@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { iso } from '../clock.js';
-import { dataFiles } from '../context.js';
+import { dataFiles } from '../store/layout.js';
 import { loadOrCreateDataKey, sealerFor } from '../store/seal.js';
 import { dropSpool, releaseSpool, spoolFacts, spoolList, spoolRow, type SpoolFacts } from '../store/spool.js';
 import { CliError, EX } from './exit.js';

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { dataFiles, type Vmtd } from '../context.js';
+import type { Vmtd } from '../context.js';
+import { dataFiles } from '../store/layout.js';
 import { ARMOR_SLOT, composeEncrypted, innerEntity, textEntity } from '../mail/compose.js';
 import { caseSubject } from '../mail/subject.js';
 import type * as openpgp from 'openpgp';

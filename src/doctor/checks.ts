@@ -3,7 +3,7 @@ import Database from 'better-sqlite3';
 import nodemailer from 'nodemailer';
 import * as openpgp from 'openpgp';
 import type { Config } from '../config/types.js';
-import { dataFiles } from '../context.js';
+import { dataFiles } from '../store/layout.js';
 import { formatUtc } from '../commands/embargo.js';
 import { configuredContacts, pinConfiguredPeople, type ConfiguredPeople } from '../identity/configured.js';
 import { createLogger } from '../log.js';

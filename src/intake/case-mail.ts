@@ -1,5 +1,6 @@
 import { iso } from '../clock.js';
-import { dataFiles, type Vmtd } from '../context.js';
+import type { Vmtd } from '../context.js';
+import { dataFiles } from '../store/layout.js';
 import { composeRelay } from '../compose/relay.js';
 import { storeSealed, type Stored } from '../store/blob-files.js';
 import { addCaseProject, getCase, insertCase, insertMessage, membersOf, peekCaseId, takeCaseId, upsertMember } from '../store/cases.js';

@@ -1,4 +1,5 @@
-import { dataFiles, type Vmtd } from '../context.js';
+import type { Vmtd } from '../context.js';
+import { dataFiles } from '../store/layout.js';
 import { countSpoolAttempt, pendingSpool, quarantineSpool, spoolRow, type SpoolRow } from '../store/spool.js';
 import { DECODE_AHEAD_MAX_BYTES, DecodePool, type DecodedAhead } from '../pgp/decode-pool.js';
 import { clockSlackMs } from './understood.js';

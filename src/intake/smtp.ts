@@ -2,7 +2,8 @@ import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 's
 import { promises as dns } from 'node:dns';
 import type { AddressInfo } from 'node:net';
 import { iso } from '../clock.js';
-import { dataFiles, type Vmtd } from '../context.js';
+import type { Vmtd } from '../context.js';
+import { dataFiles } from '../store/layout.js';
 import { parseRecipient } from '../mail/addresses.js';
 import { spoolBacklog } from '../store/spool.js';
 import { SpoolBatch } from '../store/spool-batch.js';
