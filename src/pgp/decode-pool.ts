@@ -7,12 +7,8 @@ import type { DecodeWorkerReply, DecodeWorkerRequest } from './decode-worker.js'
 import type { ChangingKeys } from './key-changes.js';
 import type { RelaySealer, SealedRelay } from './seal-relay.js';
 
-/**
- * Messages up to this size are decoded in a worker (a larger one is decoded by the pipeline,
- * streamed, a slice per event-loop turn). Only those spooled in their row (≤ 1 MiB) are read ahead
- * of their turn; one spooled to a file is read on its turn, then decoded in the worker too.
- */
-export const DECODE_AHEAD_MAX_BYTES = 4 << 20;
+/** Messages up to this size are decoded ahead in a worker (a larger one is decoded by the pipeline, streamed). */
+export const DECODE_AHEAD_MAX_BYTES = 1 << 20;
 
 /** A decode done ahead, with what it was judged against (the pipeline checks it still holds). */
 export interface DecodedAhead {
