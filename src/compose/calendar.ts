@@ -12,7 +12,7 @@ import { composeLetter, keyBook } from './letters.js';
  * Encrypted letters carrying the case's calendar event to each attendee (each to their own key
  * by the one chooser; an attendee without a usable key is skipped: nothing goes out in clear).
  */
-async function calendarLetters(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'keyring' | 'people' | 'team' | 'clock'>, caseId: string, attendees: Attendee[], method: 'REQUEST' | 'CANCEL', sequence: number, embargo: Date, published: boolean): Promise<OutgoingMail[]> {
+async function calendarLetters(ctx: Omit<Vmtd, 'verpKey' | 'log' | 'crypto'>, caseId: string, attendees: Attendee[], method: 'REQUEST' | 'CANCEL', sequence: number, embargo: Date, published: boolean): Promise<OutgoingMail[]> {
   const note = noteOf(method, embargo, published);
   const out: OutgoingMail[] = [];
   const seen = new Set<string>();
@@ -68,7 +68,7 @@ export interface CalendarUpdate {
  * plan by it (coordinators, experts, project contacts). When the date stands, an expert or project
  * contact the command added gets the standing event as it is (same SEQUENCE, nothing recorded).
  */
-export async function calendarForChange(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'keyring' | 'people' | 'team' | 'clock'>, caseId: string, after: { state: string; embargo: string | null; members: Member[] }, before: { members: Member[] }): Promise<CalendarUpdate> {
+export async function calendarForChange(ctx: Omit<Vmtd, 'verpKey' | 'log' | 'crypto'>, caseId: string, after: { state: string; embargo: string | null; members: Member[] }, before: { members: Member[] }): Promise<CalendarUpdate> {
   const state = calendarState(eventsOf(ctx.db, caseId));
   const method = calendarChange(after, state.last);
   // A CANCEL names the date it cancels (the one the standing event holds).
@@ -90,7 +90,7 @@ export async function calendarForChange(ctx: Pick<Vmtd, 'config' | 'db' | 'seale
  * when the standing event agrees with the case. Read from the database, so a pass after downtime
  * catches up.
  */
-export async function calendarCatchUp(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'keyring' | 'people' | 'team' | 'clock'>, c: { id: string; state: string; embargo: string | null }): Promise<CalendarUpdate> {
+export async function calendarCatchUp(ctx: Omit<Vmtd, 'verpKey' | 'log' | 'crypto'>, c: { id: string; state: string; embargo: string | null }): Promise<CalendarUpdate> {
   const state = calendarState(eventsOf(ctx.db, c.id));
   const method = calendarChange(c, state.last);
   const embargo = method === 'REQUEST' ? c.embargo : (state.last?.embargo ?? null);

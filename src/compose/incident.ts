@@ -29,7 +29,7 @@ export interface IncidentNoticePlan {
   missing: Array<{ stakeholder: string; problem: string }>;
 }
 
-const render = (ctx: Vmtd, name: string, data: object): string => renderTemplateFile(`${name}.txt`, data, instanceTemplates(ctx.config).notices, defaultNoticesDir());
+const render = (ctx: Pick<Vmtd, 'config'>, name: string, data: object): string => renderTemplateFile(`${name}.txt`, data, instanceTemplates(ctx.config).notices, defaultNoticesDir());
 
 /** The projects an incident names, for its letters: their IDs, or "the affected project". */
 export function projectsText(d: Pick<CaseRecord, 'projects'>): string {
@@ -43,7 +43,7 @@ export function projectsText(d: Pick<CaseRecord, 'projects'>): string {
  * the case. Stakeholders without a usable key are left out, and the coordinators get one alert
  * naming them (nothing is ever sent in clear).
  */
-export async function incidentNoticeLetters(ctx: Vmtd, d: CaseRecord, ids: readonly string[], text: string): Promise<IncidentNoticePlan> {
+export async function incidentNoticeLetters(ctx: Omit<Vmtd, 'verpKey' | 'crypto'>, d: CaseRecord, ids: readonly string[], text: string): Promise<IncidentNoticePlan> {
   const plan: IncidentNoticePlan = { mails: [], sent: [], missing: [] };
   const i = ctx.config.instance;
   const vars = {
@@ -98,6 +98,6 @@ export async function incidentNoticeLetters(ctx: Vmtd, d: CaseRecord, ids: reado
 }
 
 /** The preface of an incident's public advisory mail (templates/notices/incident-public.txt), before the advisory text. */
-export function incidentPublicPreface(ctx: Vmtd, projects: string): string {
+export function incidentPublicPreface(ctx: Pick<Vmtd, 'config'>, projects: string): string {
   return render(ctx, 'incident-public', { projects, teamName: ctx.config.instance.name });
 }

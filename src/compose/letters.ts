@@ -83,7 +83,7 @@ function noticeCalendar(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'clock'>, l
  * A coordinator whose key is unusable (missing, expired, revoked, sign-only) is skipped and
  * logged, never a reason to fail: the others still get theirs (the planner tells them once).
  */
-export async function lettersToCoordinators(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'keyring' | 'people' | 'team' | 'clock' | 'log'>, l: Omit<Letter, 'to' | 'key'>): Promise<OutgoingMail[]> {
+export async function lettersToCoordinators(ctx: Omit<Vmtd, 'verpKey' | 'crypto'>, l: Omit<Letter, 'to' | 'key'>): Promise<OutgoingMail[]> {
   const out: OutgoingMail[] = [];
   for (const c of ctx.config.coordinators) {
     const choice = await recipientKey(keyBook(ctx), { email: c.email, fingerprint: null });

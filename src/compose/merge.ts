@@ -29,7 +29,7 @@ export interface MergeFacts {
  * The target's members are told who joined and with which credit, each encrypted to their own key
  * (a member without a usable key gets nothing: nothing goes out in clear).
  */
-export async function mergeLetters(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'keyring' | 'people' | 'team' | 'clock'>, f: MergeFacts): Promise<OutgoingMail[]> {
+export async function mergeLetters(ctx: Omit<Vmtd, 'verpKey' | 'log' | 'crypto'>, f: MergeFacts): Promise<OutgoingMail[]> {
   const i = ctx.config.instance;
   const addr = caseAddress(i, f.target);
   const out: OutgoingMail[] = [];

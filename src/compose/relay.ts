@@ -82,7 +82,7 @@ export interface RelayPlan {
  * coordinators are told who and why instead. The signing and encryption run in the daemon's crypto
  * pool (`ctx.crypto`) when it has one, else on this thread (sealRelay); the result is the same.
  */
-export async function composeRelay(ctx: Vmtd, caseId: string, members: Member[], m: Inbound, sourceMessage: number | null, opts: { openedBy?: string | null } = {}): Promise<RelayPlan> {
+export async function composeRelay(ctx: Omit<Vmtd, 'verpKey'>, caseId: string, members: Member[], m: Inbound, sourceMessage: number | null, opts: { openedBy?: string | null } = {}): Promise<RelayPlan> {
   const i = ctx.config.instance;
   const now = ctx.clock();
   const caseAddr = `${i.intake}${i.separator}${caseId}@${i.domain}`.toLowerCase();

@@ -13,7 +13,7 @@ import { composeLetter, keyBook, lettersToCoordinators } from './letters.js';
  * request to confirm whether the fix is public already. Every letter is encrypted; a contact
  * without a usable key gets none (the coordinators' alert says who was asked).
  */
-export async function silentFixLetters(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'keyring' | 'people' | 'team' | 'clock' | 'log'>, c: CaseRecord, fixes: readonly FixBeforeDisclosure[], by: string): Promise<OutgoingMail[]> {
+export async function silentFixLetters(ctx: Omit<Vmtd, 'verpKey' | 'crypto'>, c: CaseRecord, fixes: readonly FixBeforeDisclosure[], by: string): Promise<OutgoingMail[]> {
   if (fixes.length === 0) return [];
   const addr = caseAddress(ctx.config.instance, c.id);
   const what = fixes.map((f) => `${f.projectId}${f.version ? ` (fixed in ${f.version})` : ''}`).join(', ');

@@ -30,7 +30,7 @@ export function withinAnswerRate(ctx: Pick<Vmtd, 'config' | 'db' | 'clock'>, add
 }
 
 /** The acknowledgement of a new case to its reporter: encrypted when a key for them is known, else clear and content-free (a `note` must be content-free too). */
-export async function acknowledgement(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'keyring' | 'people' | 'team' | 'clock'>, u: Understood, caseId: string, fingerprint: string | null, note: string | null = null): Promise<OutgoingMail> {
+export async function acknowledgement(ctx: Omit<Vmtd, 'verpKey' | 'log' | 'crypto'>, u: Understood, caseId: string, fingerprint: string | null, note: string | null = null): Promise<OutgoingMail> {
   const i = ctx.config.instance;
   const addr = caseAddress(i, caseId);
   const lookup = await recipientKey(keyBook(ctx), { email: u.sender!, fingerprint, learnedKeyAllowed: true });

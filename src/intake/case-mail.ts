@@ -59,7 +59,7 @@ function openingProblem(ctx: Pick<Vmtd, 'config' | 'db' | 'clock'>, sender: stri
 }
 
 /** Opens a case for a report (or a coordinator's X-OPEN) and relays it to the new case's members. */
-export async function openCaseFor(ctx: Vmtd, u: Understood, opened?: OpenedByCoordinator): Promise<void> {
+export async function openCaseFor(ctx: Omit<Vmtd, 'verpKey'>, u: Understood, opened?: OpenedByCoordinator): Promise<void> {
   const i = ctx.config.instance;
   if (ctx.config.policy.requireEncryptedReports && !u.decoded.encrypted && !opened) {
     return quarantine(ctx, u.row, u.headers, 'unencrypted report refused by policy (requireEncryptedReports)');
@@ -170,7 +170,7 @@ function pinReporterBySignature(ctx: Pick<Vmtd, 'keyring'>, u: Understood, membe
 }
 
 /** Adds a message to an existing case and relays it to the other members, in one transaction. */
-export async function addToCase(ctx: Vmtd, u: Understood, caseId: string, kind: 'reply' | 'command', opts: AddOptions = {}): Promise<void> {
+export async function addToCase(ctx: Omit<Vmtd, 'verpKey'>, u: Understood, caseId: string, kind: 'reply' | 'command', opts: AddOptions = {}): Promise<void> {
   const at = iso(ctx.clock());
   const { members, pinned } = pinReporterBySignature(ctx, u, opts.members ?? membersOf(ctx.db, caseId));
   const inbound = inboundOf(u);
@@ -213,7 +213,7 @@ export async function recordAutomatic(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer'
  * A report sent again to the intake gets its case's acknowledgement again, so a reporter who
  * missed it learns where their report went.
  */
-export async function recordResend(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'keyring' | 'people' | 'team' | 'clock' | 'log'>, u: Understood, caseId: string | null): Promise<void> {
+export async function recordResend(ctx: Omit<Vmtd, 'verpKey' | 'crypto'>, u: Understood, caseId: string | null): Promise<void> {
   const at = iso(ctx.clock());
   const known = caseId ? getCase(ctx.db, ctx.sealer, caseId) : undefined;
   const reporterFp = known ? (membersOf(ctx.db, known.id).find((m) => m.email === u.sender)?.fingerprint ?? null) : null;

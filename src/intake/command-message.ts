@@ -65,7 +65,7 @@ interface Signer {
  * key cannot encrypt, the answer says only that (and how to fix it): results echo command lines
  * (titles, dates, CVEs) and never travel in clear. Not rate-limited: the signer is authenticated.
  */
-async function answer(ctx: Vmtd, u: Understood, to: string, signer: Signer, caseId: string | null, subject: string, text: string): Promise<OutgoingMail[]> {
+async function answer(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'team' | 'clock'>, u: Understood, to: string, signer: Signer, caseId: string | null, subject: string, text: string): Promise<OutgoingMail[]> {
   if (u.row.envelope.mailFrom === '') return [];
   const problem = (await describeKey(signer.key, ctx.clock())).encryptionProblem;
   const threading = u.headers.messageId ? { inReplyTo: u.headers.messageId, references: [u.headers.messageId] } : {};
@@ -98,7 +98,7 @@ async function answer(ctx: Vmtd, u: Understood, to: string, signer: Signer, case
  * encrypted; an unauthenticated sender (the From may be forged) gets the reason in clear, which
  * names only the rule, rate-limited and never to `<>`.
  */
-async function refuse(ctx: Vmtd, u: Understood, caseId: string | null, reason: string, signer?: Signer): Promise<void> {
+async function refuse(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'team' | 'clock' | 'log'>, u: Understood, caseId: string | null, reason: string, signer?: Signer): Promise<void> {
   const text = `Your command message was refused: ${reason}.\n\nNothing was changed.`;
   const mails = signer
     ? await answer(ctx, u, u.headers.from!, signer, null, 'Your commands were refused', text)
@@ -136,7 +136,7 @@ function attachedYaml(u: Understood): string | null {
  * the address; a configured or imported key carrying it. A key only ever learned from
  * unauthenticated mail is never picked: the line fails and says how to vouch for it.
  */
-async function expertKeys(ctx: Vmtd, lines: CommandLine[], attached: openpgp.PublicKey[]): Promise<Map<string, KeyPick>> {
+async function expertKeys(ctx: Pick<Vmtd, 'keyring' | 'clock'>, lines: CommandLine[], attached: openpgp.PublicKey[]): Promise<Map<string, KeyPick>> {
   const now = ctx.clock();
   const usable = async (k: openpgp.PublicKey): Promise<string | null> => (await describeKey(k, now)).encryptionProblem;
   const picks = new Map<string, KeyPick>();
@@ -195,7 +195,7 @@ function statusText(d: CaseRecord): string {
  * relays the results and the comment to the other members. Every authenticated command message is
  * recorded with its outcome (applied, failed, refused), so none is ever taken twice.
  */
-export async function handleCommandMessage(ctx: Vmtd, u: Understood, caseId: string | undefined): Promise<void> {
+export async function handleCommandMessage(ctx: Omit<Vmtd, 'verpKey'>, u: Understood, caseId: string | undefined): Promise<void> {
   const now = ctx.clock();
   const { lines, comment } = parseCommands(u.content.text ?? '');
   const check = u.decoded.signature;
@@ -325,7 +325,7 @@ export async function handleCommandMessage(ctx: Vmtd, u: Understood, caseId: str
  * X-MERGE beyond marking the duplicate: its reporters join the target case (mergeInto, pure), in
  * the same transaction as the command, and the letters of the merge (compose/merge.ts) go out with it.
  */
-async function mergePlan(ctx: Vmtd, duplicate: CaseRecord, targetId: string, by: string): Promise<{ mails: OutgoingMail[]; apply: (at: string) => void } | null> {
+async function mergePlan(ctx: Omit<Vmtd, 'verpKey' | 'log' | 'crypto'>, duplicate: CaseRecord, targetId: string, by: string): Promise<{ mails: OutgoingMail[]; apply: (at: string) => void } | null> {
   const before = loadCaseRecord(ctx.db, ctx.sealer, targetId);
   if (!before) return null;
   const { target, added, credited } = mergeInto(before, duplicate);
@@ -342,7 +342,7 @@ async function mergePlan(ctx: Vmtd, duplicate: CaseRecord, targetId: string, by:
 }
 
 /** Team commands (to the intake address, no X-CASE): X-HELP for any authenticated signer, the rest for coordinators by their configured key. */
-async function teamCommands(ctx: Vmtd, u: Understood, lines: CommandLine[], comment: string, signer: Signer): Promise<void> {
+async function teamCommands(ctx: Omit<Vmtd, 'verpKey'>, u: Understood, lines: CommandLine[], comment: string, signer: Signer): Promise<void> {
   const from = u.headers.from!;
   const isCoordinator = ctx.config.coordinators.some((c) => c.email.toLowerCase() === from) && ctx.people.get(from) === signer.fingerprint;
   const needsCoordinator = lines.filter((l) => l.keyword !== 'HELP');

@@ -20,7 +20,7 @@ export interface QuarantineOptions {
  * in the spool, `vmtd spool list --quarantined` shows it and `vmtd spool release ID` lets it in.
  * The coordinators are told, and the sender (when one may be answered) learns only the kind of failure.
  */
-export async function quarantine(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'keyring' | 'people' | 'team' | 'clock' | 'log'>, row: SpoolRow, headers: MailHeaders, reason: string, opts: QuarantineOptions = {}): Promise<void> {
+export async function quarantine(ctx: Omit<Vmtd, 'verpKey' | 'crypto'>, row: SpoolRow, headers: MailHeaders, reason: string, opts: QuarantineOptions = {}): Promise<void> {
   const i = ctx.config.instance;
   const alerts =
     opts.alert === false

@@ -13,7 +13,7 @@ import { enqueue } from '../store/outbox.js';
  * its case and sequence in the transaction that queues its mail, so it is sent once, also across
  * processes. A case that fails is logged and tried again on the next pass. Returns how many were sent.
  */
-export async function syncCalendars(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'keyring' | 'people' | 'team' | 'clock' | 'log'>): Promise<number> {
+export async function syncCalendars(ctx: Omit<Vmtd, 'verpKey' | 'crypto'>): Promise<number> {
   let sent = 0;
   for (const c of calendarsOutOfDate(ctx.db)) {
     try {

@@ -16,7 +16,7 @@ export interface Scheduler {
  * Runs the planner on `schedule.tick` and `schedule.digest` (node-cron only triggers: what is due
  * always comes from the database), and whenever kicked; passes never overlap.
  */
-export function startScheduler(ctx: Vmtd, afterPass: () => void): Scheduler {
+export function startScheduler(ctx: Omit<Vmtd, 'verpKey' | 'crypto'>, afterPass: () => void): Scheduler {
   setLogger({
     info: (m: string) => ctx.log.debug({ cron: m }, 'cron'),
     warn: (m: string) => ctx.log.debug({ cron: m }, 'cron'),

@@ -68,7 +68,7 @@ function letterText(ctx: Pick<Vmtd, 'config'>, a: DeadlineAction, f: DeadlineFac
 }
 
 /** The mails of one deadline notice: to each project contact of the case (encrypted to their pinned key) and to the coordinators. */
-async function lettersFor(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'keyring' | 'people' | 'team' | 'clock' | 'log'>, a: DeadlineAction, f: DeadlineFacts): Promise<{ mails: OutgoingMail[]; skipped: Array<{ email: string; problem: string }> }> {
+async function lettersFor(ctx: Omit<Vmtd, 'verpKey' | 'crypto'>, a: DeadlineAction, f: DeadlineFacts): Promise<{ mails: OutgoingMail[]; skipped: Array<{ email: string; problem: string }> }> {
   const { subject, text } = letterText(ctx, a, f);
   const contacts = membersOf(ctx.db, f.id).filter((m) => m.role === 'project-contact');
   await withKeysOf(ctx.keyring, contacts.map((m) => m.fingerprint), ctx.clock());
@@ -96,7 +96,7 @@ async function lettersFor(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'keyring'
  * transaction that queues its mails: never twice, also across processes. One failing case is
  * logged and tried again next pass; the others go on. Never throws: the planner's pass goes on whatever happens here.
  */
-export async function runDeadlines(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'keyring' | 'people' | 'team' | 'clock' | 'log'>, now: Date): Promise<DeadlineSummary> {
+export async function runDeadlines(ctx: Omit<Vmtd, 'verpKey' | 'crypto'>, now: Date): Promise<DeadlineSummary> {
   const p = ctx.config.policy;
   const summary: DeadlineSummary = { sent: [], failed: [] };
   let facts: DeadlineFacts[];

@@ -9,7 +9,7 @@ import { incidentPublicPreface, projectsText } from '../compose/incident.js';
 import { loadCaseRecord } from '../store/case-records.js';
 
 /** The text mailed to the public lists: `text` unchanged for a vulnerability, after the preface for an incident. */
-export function incidentPublicText(ctx: Vmtd, caseId: string, text: string): string {
+export function incidentPublicText(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer'>, caseId: string, text: string): string {
   const d = loadCaseRecord(ctx.db, ctx.sealer, caseId);
   if (d?.kind !== 'incident') return text;
   return `${incidentPublicPreface(ctx, projectsText(d)).trimEnd()}\n\n${text}`;

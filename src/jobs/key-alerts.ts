@@ -11,7 +11,7 @@ import { claimOnce, noticeClaimed } from '../store/notices.js';
  * cannot be used (missing, expired, revoked, sign-only): that coordinator receives nothing until
  * it is fixed. Mail keeps flowing to everyone else meanwhile. Returns how many problems were new.
  */
-export async function alertUnusableCoordinatorKeys(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'keyring' | 'people' | 'team' | 'clock' | 'log'>): Promise<number> {
+export async function alertUnusableCoordinatorKeys(ctx: Omit<Vmtd, 'verpKey' | 'crypto'>): Promise<number> {
   let told = 0;
   for (const c of ctx.config.coordinators) {
     const email = c.email.toLowerCase();

@@ -68,7 +68,7 @@ function advisoryFacts(a: StoredAdvisory | undefined, fallbackTitle: string) {
 /** The digest's items, read once per pass however many coordinators get it (each reads the whole team's). */
 type DigestItems = () => Promise<string[]>;
 
-async function effectOf(ctx: Vmtd, a: Action, digestItemsOfPass: DigestItems): Promise<Effect | undefined> {
+async function effectOf(ctx: Omit<Vmtd, 'verpKey' | 'crypto'>, a: Action, digestItemsOfPass: DigestItems): Promise<Effect | undefined> {
   const i = ctx.config.instance;
   const teamName = i.name;
   if (a.kind === 'digest') {
@@ -156,7 +156,7 @@ async function effectOf(ctx: Vmtd, a: Action, digestItemsOfPass: DigestItems): P
   }
 }
 
-async function publication(ctx: Vmtd, caseId: string, stored: StoredAdvisory, common: Record<string, unknown>): Promise<Effect> {
+async function publication(ctx: Omit<Vmtd, 'verpKey' | 'log' | 'crypto'>, caseId: string, stored: StoredAdvisory, common: Record<string, unknown>): Promise<Effect> {
   const now = ctx.clock();
   const at = iso(now);
   // Dated the day it goes out, with the credits given by X-CREDIT merged into the YAML's.
@@ -197,7 +197,7 @@ async function publication(ctx: Vmtd, caseId: string, stored: StoredAdvisory, co
  * pre-disclosure gets the corrected text, encrypted and signed. A stakeholder without a usable
  * key is left out and the coordinators are told, as for notices.
  */
-async function erratum(ctx: Vmtd, caseId: string, revision: number, common: Record<string, unknown>): Promise<Effect | undefined> {
+async function erratum(ctx: Omit<Vmtd, 'verpKey' | 'crypto'>, caseId: string, revision: number, common: Record<string, unknown>): Promise<Effect | undefined> {
   const stored = latestAdvisory(ctx.db, ctx.sealer, caseId, publishable);
   // A newer draft since the plan, or the revision already went out: nothing to do (stays due if approved later).
   if (!stored || stored.revision !== revision) return undefined;
@@ -237,7 +237,7 @@ async function erratum(ctx: Vmtd, caseId: string, revision: number, common: Reco
 }
 
 /** Every coordinator's digest shows the whole team's reminders. */
-async function digestItemsNow(ctx: Vmtd): Promise<string[]> {
+async function digestItemsNow(ctx: Pick<Vmtd, 'config' | 'db' | 'keyring' | 'people' | 'clock'>): Promise<string[]> {
   const now = ctx.clock();
   const since = iso(new Date(now.getTime() - 86_400_000));
   const f = digestFacts(ctx.db, since);
@@ -266,7 +266,7 @@ async function digestItemsNow(ctx: Vmtd): Promise<string[]> {
  * notice is claimed by its unique key in the transaction that queues its mail, so a second pass
  * or a second process never sends it again, and a pass after downtime catches up once.
  */
-export async function runPlanner(ctx: Vmtd, opts: { digest: boolean } = { digest: false }): Promise<TickSummary> {
+export async function runPlanner(ctx: Omit<Vmtd, 'verpKey' | 'crypto'>, opts: { digest: boolean } = { digest: false }): Promise<TickSummary> {
   const now = ctx.clock();
   // Before the cases are loaded: a case published at its disclosure limit goes out in this pass.
   await runDeadlines(ctx, now);
@@ -321,7 +321,7 @@ export async function runPlanner(ctx: Vmtd, opts: { digest: boolean } = { digest
 }
 
 /** Computes one action's effect and claims its notice; 'skipped' when another pass or process already did it. */
-async function runAction(ctx: Vmtd, a: Action, digestItemsOfPass: DigestItems): Promise<'done' | 'skipped' | 'nothing'> {
+async function runAction(ctx: Omit<Vmtd, 'verpKey' | 'crypto'>, a: Action, digestItemsOfPass: DigestItems): Promise<'done' | 'skipped' | 'nothing'> {
   const effect = await effectOf(ctx, a, digestItemsOfPass);
   if (!effect) return 'nothing';
   const at = iso(ctx.clock());

@@ -27,7 +27,7 @@ export function bounceProblem(f: { tokenValid: boolean; rowKnown: boolean; rowSt
  * told (at most ALERTS_PER_HOUR alerts an hour). Anything else is recorded and changes nothing.
  * Never answers the bounce (no loops).
  */
-export async function handleBounce(ctx: Pick<Vmtd, 'config' | 'db' | 'sealer' | 'verpKey' | 'keyring' | 'people' | 'team' | 'clock' | 'log'>, row: SpoolRow, outboxId: number, token: string): Promise<void> {
+export async function handleBounce(ctx: Omit<Vmtd, 'crypto'>, row: SpoolRow, outboxId: number, token: string): Promise<void> {
   const now = ctx.clock();
   const at = iso(now);
   const facts = outboxFacts(ctx.db, outboxId);
