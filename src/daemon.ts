@@ -2,6 +2,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config/types.js';
 import { openVmtd, type Vmtd } from './context.js';
 import { dataFiles } from './store/layout.js';
+import { atMostEvery } from './serial.js';
 import { removeOrphanBlobFiles } from './store/orphans.js';
 import { startSmtpIntake, type SmtpIntake } from './intake/smtp.js';
 import { Pipeline } from './intake/pipeline.js';
@@ -100,32 +101,6 @@ export async function startEngine(config: Config, clock: Clock, log: Logger): Pr
 
 /** The least time between planner passes that processed messages ask for (a pass waits at most this long). */
 const PLAN_AFTER_PROCESSED_MS = 200;
-
-/**
- * Calls `run` at once when kicked, unless it ran less than `ms` ago: then once when `ms` have
- * passed, however many kicks came meanwhile. Every kick is followed by a call that starts after it.
- */
-export function atMostEvery(ms: number, run: () => void): { kick(): void; cancel(): void } {
-  let last = -Infinity;
-  let timer: NodeJS.Timeout | null = null;
-  const fire = (): void => {
-    timer = null;
-    last = performance.now();
-    run();
-  };
-  return {
-    kick() {
-      if (timer) return;
-      const wait = last + ms - performance.now();
-      if (wait <= 0) fire();
-      else timer = setTimeout(fire, wait).unref();
-    },
-    cancel() {
-      if (timer) clearTimeout(timer);
-      timer = null;
-    },
-  };
-}
 
 export interface Daemon extends Engine {
   smtp: SmtpIntake;

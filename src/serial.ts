@@ -61,3 +61,29 @@ export class SerialRunner {
     return this.stopped;
   }
 }
+
+/**
+ * Calls `run` at once when kicked, unless it ran less than `ms` ago: then once when `ms` have
+ * passed, however many kicks came meanwhile. Every kick is followed by a call that starts after it.
+ */
+export function atMostEvery(ms: number, run: () => void): { kick(): void; cancel(): void } {
+  let last = -Infinity;
+  let timer: NodeJS.Timeout | null = null;
+  const fire = (): void => {
+    timer = null;
+    last = performance.now();
+    run();
+  };
+  return {
+    kick() {
+      if (timer) return;
+      const wait = last + ms - performance.now();
+      if (wait <= 0) fire();
+      else timer = setTimeout(fire, wait).unref();
+    },
+    cancel() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+    },
+  };
+}

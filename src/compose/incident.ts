@@ -9,12 +9,12 @@ import type { Vmtd } from '../context.js';
 import { stateWord } from '../cases/kind.js';
 import type { CaseRecord } from '../cases/record.js';
 import { formatUtc } from '../commands/embargo.js';
-import { instanceTemplates, renderTemplateFile, defaultNoticesDir } from '../advisories/templates.js';
 import { recipientKey } from '../identity/recipient-key.js';
 import { caseAddress } from '../mail/addresses.js';
 import { isoMinute } from '../scheduler/planner.js';
 import type { OutgoingMail } from '../store/outbox.js';
 import { composeLetter, keyBook, lettersToCoordinators } from './letters.js';
+import { renderNotice } from './notice-text.js';
 
 /** One stakeholder's incident notice, queued; `embargo` is the date it announced (minute ISO, or 'none'). */
 export interface IncidentNoticeSent {
@@ -28,8 +28,6 @@ export interface IncidentNoticePlan {
   /** Stakeholders left out, each with why (no usable key, not configured). */
   missing: Array<{ stakeholder: string; problem: string }>;
 }
-
-const render = (ctx: Pick<Vmtd, 'config'>, name: string, data: object): string => renderTemplateFile(`${name}.txt`, data, instanceTemplates(ctx.config).notices, defaultNoticesDir());
 
 /** The projects an incident names, for its letters: their IDs, or "the affected project". */
 export function projectsText(d: Pick<CaseRecord, 'projects'>): string {
@@ -77,7 +75,7 @@ export async function incidentNoticeLetters(ctx: Omit<Vmtd, 'verpKey' | 'crypto'
         kind: 'notice',
         subject: `${s.subjectPrefix}[${d.id}] security incident: ${d.title}`,
         outerSubject: `${s.subjectPrefix}[${d.id}] security incident notice`,
-        text: render(ctx, 'incident-notice', vars),
+        text: renderNotice(ctx, 'incident-notice', vars),
         autoSubmitted: 'auto-generated',
       }),
     );
@@ -99,5 +97,5 @@ export async function incidentNoticeLetters(ctx: Omit<Vmtd, 'verpKey' | 'crypto'
 
 /** The preface of an incident's public advisory mail (templates/notices/incident-public.txt), before the advisory text. */
 export function incidentPublicPreface(ctx: Pick<Vmtd, 'config'>, projects: string): string {
-  return render(ctx, 'incident-public', { projects, teamName: ctx.config.instance.name });
+  return renderNotice(ctx, 'incident-public', { projects, teamName: ctx.config.instance.name });
 }

@@ -8,7 +8,7 @@ import { iso } from '../clock.js';
 import type { Vmtd } from '../context.js';
 import { advisorySubject, rebuildSite, renderAdvisory, siteOptions, type Advisory, type PublishOptions, type SiteAdvisory } from '../advisories/index.js';
 import { utcDay, withErrata, withGivenCredits } from '../advisories/published.js';
-import { instanceTemplates, renderTemplateFile, defaultNoticesDir } from '../advisories/templates.js';
+import { instanceTemplates } from '../advisories/templates.js';
 import { latestAdvisory, publicationsOf, publishedCaseIds, type Publication, type StoredAdvisory } from '../store/advisories.js';
 import { caseCredits } from '../store/case-records.js';
 import { getCase } from '../store/cases.js';
@@ -68,10 +68,6 @@ export function fileOptions(p: PublicAdvisory): NonNullable<SiteAdvisory['option
   return { text: p.text, severity: p.severity, ...(p.timeline ? { timeline: p.timeline } : {}) };
 }
 
-/** Renders a notice template of the instance (the team's notices/ directory, else ours). */
-export function renderNotice(ctx: Pick<Vmtd, 'config'>, name: string, data: object): string {
-  return renderTemplateFile(`${name}.txt`, data, instanceTemplates(ctx.config).notices, defaultNoticesDir());
-}
 
 /** What a rebuild did. */
 export interface RebuildSummary {

@@ -15,7 +15,8 @@ import { latestAdvisory, publicationsOf, publishable, recordPublication, releasa
 import { digestItems, quarantineSummary } from '../scheduler/digest.js';
 import { digestExtras } from './digest-extras.js';
 import { alertUnusableCoordinatorKeys } from './key-alerts.js';
-import { fileOptions, publicAdvisory, publicSubject, renderNotice, siteWriteOptions } from './publication.js';
+import { fileOptions, publicAdvisory, publicSubject, siteWriteOptions } from './publication.js';
+import { renderNotice } from '../compose/notice-text.js';
 import { announcements, doneKeys, loadPlanCases, syncPlannedNotices } from '../store/plan-facts.js';
 import { caseTimes, digestFacts, markPublished, notifiedStakeholders } from '../store/job-facts.js';
 import { claimNotice, linkNoticeMail } from '../store/notices.js';

@@ -2,7 +2,7 @@
 // into one call at once and one after the interval; no kick is ever left without a call after it.
 import t from 'tap';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { atMostEvery } from '../../src/daemon.js';
+import { atMostEvery } from '../../src/serial.js';
 
 t.test('a burst of kicks: one call at once, one more once the interval has passed, none lost', async (t) => {
   const calls: number[] = [];
