@@ -1,6 +1,9 @@
 // The fixed-rate scenario of issue 16: reports arrive at a steady rate (open loop, 20/s by default)
 // for ~20 s, each relayed to a 10-member case; does relaying keep up, and how long does a report
-// wait from its 250 to the last relayed copy written?
+// wait from its 250 to the last relayed copy written? The wait is split at the pipeline's commit
+// (250 → processed, processed → last copy), with the steps' and the crypto pool's times, so a run
+// says where it went. VMTD_BENCH_STEADY_DUMP=FILE writes each report's times as JSON.
+import { loadavg } from 'node:os';
 import { sampleQueues, Sender, startHarness } from './harness.js';
 import { censoredPct, mb, median, ms, pct, quick, reportEntity, wall, type KeyCache } from './lib.js';
 import type { Row, ScenarioResult } from './scenarios.js';
@@ -22,6 +25,20 @@ export async function steady(keys: KeyCache): Promise<ScenarioResult> {
   console.log(`\n# Fixed rate (issue 16): ${rate} reports/s for ${seconds} s, ~10 KB reports, 10-member cases (open loop, 8 connections)`);
   const h = await startHarness(keys, { coordinators: 2, projectContacts: 8 });
   const { depth, backlog, stop: stopSampling } = sampleQueues(h);
+  // How long the pipeline waits for a relay to be sealed (the crypto pool's round trip).
+  const sealMs: number[] = [];
+  const pool = h.daemon.ctx.crypto;
+  if (pool) {
+    const seal = pool.seal.bind(pool);
+    pool.seal = async (...args) => {
+      const t = performance.now();
+      try {
+        return await seal(...args);
+      } finally {
+        sealMs.push(performance.now() - t);
+      }
+    };
+  }
   const sender = new Sender();
   const c0 = process.cpuUsage();
   const r = await sender.load({ type: 'load', port: h.daemon.smtp.port, senders: 8, ms: seconds * 1000, rate, entity: reportEntity(TEXT_10K, { project: true }), teamKey: h.teamKey, prepare: Math.ceil(seconds * rate), tag: 'f' });
@@ -55,6 +72,10 @@ export async function steady(keys: KeyCache): Promise<ScenarioResult> {
       finished.push(t);
     }
   }
+  if (process.env.VMTD_BENCH_STEADY_DUMP) {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(process.env.VMTD_BENCH_STEADY_DUMP, JSON.stringify(r.sent.map((s) => ({ id: s.id, at: s.t250 - t0, processed: (h.processedAt.get(s.id) ?? NaN) - s.t250, last: (lastOf(s.id, relays) ?? NaN) - s.t250, steps: h.stepMs.get(s.id) }))));
+  }
   const p50 = censoredPct(done, open, 50);
   const p99 = censoredPct(done, open, 99);
   const offered = r.sent.length / seconds;
@@ -67,16 +88,34 @@ export async function steady(keys: KeyCache): Promise<ScenarioResult> {
   const rss = process.resourceUsage().maxRSS * 1024;
   const fmt = (x: { value: number; censored: boolean }): string => `${x.censored ? '>= ' : ''}${ms(x.value)}`;
   const smtp = r.sent.map((s) => s.t250 - s.t0);
+  // Where the wait is: 250 → the pipeline committed the report (its relays queued), then → the last copy written.
+  const toProcessed: number[] = [];
+  const toDelivered: number[] = [];
+  for (const s of r.sent) {
+    const p = h.processedAt.get(s.id);
+    const t = lastOf(s.id, relays);
+    if (p === undefined || t === undefined) continue;
+    toProcessed.push(p - s.t250);
+    toDelivered.push(t - p);
+  }
   line('accepted (reports/s over the sending window)', ms(offered, 1));
   line('fully relayed within the window (reports/s)', ms(inWindow, 1));
   line('relayed, start → last copy written (reports/s)', ms(overall, 1));
   line('last report\'s 250 → last copy of any report written (ms)', ms(drainMs));
   line('250 → last of 10 copies written p50 / p99 / max (ms)', `${fmt(p50)} / ${fmt(p99)} / ${ms(Math.max(...done))}`);
+  line('  of which 250 → processed (relays queued) p50 / p99 (ms)', `${ms(median(toProcessed))} / ${ms(pct(toProcessed, 99))}`);
+  line('  of which processed → last copy written p50 / p99 (ms)', `${ms(median(toDelivered))} / ${ms(pct(toDelivered, 99))}`);
+  // The pipeline's own time per report, by step (wall time, so waits for the worker count).
+  const steps = new Map<string, number[]>();
+  for (const s of r.sent) for (const [k, v] of Object.entries(h.stepMs.get(s.id) ?? {})) steps.set(k, [...(steps.get(k) ?? []), v]);
+  line('pipeline steps, wall ms p50 each', [...steps].filter(([, v]) => median(v) >= 0.5).map(([k, v]) => `${k} ${ms(median(v), 1)}`).join(', '));
+  line('relay sealed in the crypto pool, round trip p50 / p99 (ms)', `${ms(median(sealMs), 1)} / ${ms(pct(sealMs, 99), 1)}`);
   line('SMTP transaction p50 / p99 (ms)', `${ms(median(smtp), 1)} / ${ms(pct(smtp, 99), 1)}`);
   line('outbox depth (queued+sending) each second: max / final', `${Math.max(...depth)} / ${depth.at(-1)}`);
   line('spool backlog (pending) each second: max / final', `${Math.max(...backlog)} / ${backlog.at(-1)}`);
   line('peak RSS of the daemon process (MB)', mb(rss));
   line('CPU of the daemon process, all threads (% of one core)', ms(((cpu.user + cpu.system) / 1000 / 10) / ((end - t0) / 1000)));
+  line('load average (1 min) at the end', loadavg()[0]!.toFixed(2));
   if (r.errors.length || r.deferred) line('errors / deferred', `${r.errors.length} / ${r.deferred}${r.errors.length ? `: ${r.errors.slice(0, 2).join('; ')}` : ''}`);
   if (open.length) line('reports not fully relayed 30 s after the window', String(open.length));
   await h.stop();
@@ -89,6 +128,6 @@ export async function steady(keys: KeyCache): Promise<ScenarioResult> {
   ];
   return {
     rows,
-    details: { rate, seconds, accepted: r.sent.length, relayedInWindowPerSecond: inWindow, relayedPerSecond: overall, drainMs, p50, p99, maxMs: Math.max(...done), unfinished: open.length, smtpP50: median(smtp), outboxDepth: depth, spoolBacklog: backlog, peakRssMb: rss / 2 ** 20, errors: r.errors.length, deferred: r.deferred },
+    details: { rate, seconds, loadavg: loadavg(), toProcessedP50: median(toProcessed), toProcessedP99: pct(toProcessed, 99), toDeliveredP50: median(toDelivered), toDeliveredP99: pct(toDelivered, 99), accepted: r.sent.length, relayedInWindowPerSecond: inWindow, relayedPerSecond: overall, drainMs, p50, p99, maxMs: Math.max(...done), unfinished: open.length, smtpP50: median(smtp), outboxDepth: depth, spoolBacklog: backlog, peakRssMb: rss / 2 ** 20, errors: r.errors.length, deferred: r.deferred },
   };
 }

@@ -33,6 +33,12 @@ export const counters = {
   failed: counter('vmtd_outbox_failed_total', 'Outgoing mails given up, by kind', ['kind']),
   /** Authenticated command messages, by outcome (applied, refused, failed). */
   commands: counter('vmtd_commands_total', 'Authenticated command messages, by outcome', ['outcome']),
+  /**
+   * Work the crypto pool's worker threads could not do (a worker that cannot start or died, a
+   * closed pool), done on the event loop's thread instead, by work (seal, decode). Anything but 0
+   * means the daemon runs slower than it should.
+   */
+  cryptoPoolFallbacks: counter('vmtd_crypto_pool_fallbacks_total', "Work the crypto pool's worker threads could not do, done on the event loop's thread instead, by work (seal, decode)", ['work']),
   /** SMTP commands refused by the intake, by reply code (421, 451, 452, 550, 552). */
   smtpRejects: counter('vmtd_smtp_rejects_total', 'SMTP refusals by the intake, by reply code', ['code']),
 };

@@ -6,7 +6,7 @@ import { atMostEvery } from './serial.js';
 import { removeOrphanBlobFiles } from './store/orphans.js';
 import { startSmtpIntake, type SmtpIntake } from './intake/smtp.js';
 import { Pipeline } from './intake/pipeline.js';
-import { DecodePool } from './pgp/decode-pool.js';
+import { CryptoPool } from './pgp/crypto-pool.js';
 import type { Logger } from './log.js';
 import { maildirTransport } from './outbound/maildir.js';
 import { smtpTransport } from './outbound/smtp.js';
@@ -49,6 +49,8 @@ async function listen<T>(host: string, port: number, configKey: string, start: (
 export interface Engine {
   ctx: Vmtd;
   pipeline: Pipeline;
+  /** The worker threads that decode ahead and seal relays (owned and closed by the pipeline). */
+  crypto: CryptoPool;
   outbox: OutboxWorker;
   /** Processes everything spooled and delivers everything due. */
   settle(): Promise<void>;
@@ -78,13 +80,14 @@ export async function startEngine(config: Config, clock: Clock, log: Logger): Pr
     throw err;
   }
   // One pool of worker threads decodes spooled messages ahead and seals relays (the pipeline owns and closes it).
-  const pool = new DecodePool(ctx.team.privateKey, ctx.keyring);
+  const pool = new CryptoPool(ctx.team.privateKey, ctx.keyring, undefined, { log: ctx.log });
   ctx.crypto = pool;
   const outbox = new OutboxWorker(ctx, transportFor(config));
   const pipeline = new Pipeline(ctx, () => outbox.kick(), pool);
   return {
     ctx,
     pipeline,
+    crypto: pool,
     outbox,
     teamKeyCreated: ctx.teamKeyCreated,
     async settle() {
@@ -165,6 +168,9 @@ export async function startDaemon(config: Config, clock: Clock, log: Logger): Pr
   retry.unref();
   poll.unref();
   started = true;
+  // The daemon's first messages should not wait for worker threads to start (the CLI's engines
+  // start them when first needed).
+  engine.crypto.warm();
   engine.pipeline.kick();
   engine.outbox.kick();
   scheduler.kick();

@@ -1,7 +1,7 @@
 import type { Vmtd } from '../context.js';
 import { dataFiles } from '../store/layout.js';
 import { countSpoolAttempt, pendingSpool, quarantineSpool, spoolRow, type SpoolRow } from '../store/spool.js';
-import { DECODE_AHEAD_MAX_BYTES, DecodePool, type DecodedAhead } from '../pgp/decode-pool.js';
+import { DECODE_AHEAD_MAX_BYTES, CryptoPool, type DecodedAhead } from '../pgp/crypto-pool.js';
 import { clockSlackMs } from './understood.js';
 import { iso } from '../clock.js';
 import { addEvent } from '../store/events.js';
@@ -40,7 +40,7 @@ export class Pipeline {
    * The order in which messages are applied, one at a time oldest first, does not change.
    */
   private readonly ahead = new Map<number, Promise<{ row: SpoolRow | undefined; decoded: DecodedAhead | null }>>();
-  private readonly pool: DecodePool;
+  private readonly pool: CryptoPool;
   /** How many decodes made ahead were used (the rest were done again in turn: a key changed). */
   decodedAhead = 0;
 
@@ -49,9 +49,9 @@ export class Pipeline {
     /** Called after each processed message (e.g. to kick the outbox and the planner). */
     public onProcessed: () => void = () => {},
     /** The worker pool to decode ahead in (a new one by default); the pipeline closes it when it stops. */
-    pool?: DecodePool,
+    pool?: CryptoPool,
   ) {
-    this.pool = pool ?? new DecodePool(ctx.team.privateKey, ctx.keyring);
+    this.pool = pool ?? new CryptoPool(ctx.team.privateKey, ctx.keyring, undefined, { log: ctx.log });
   }
 
   /** Clock time (ms) at which the last row was finished (processed, or its failure recorded); 0 before the first. For /healthz. */
@@ -104,14 +104,17 @@ export class Pipeline {
 
   /**
    * Reads a row ahead of its turn and, when it is at most DECODE_AHEAD_MAX_BYTES, decodes it in a
-   * worker, judged as of now. A worker that fails costs nothing but the head start: the message
-   * is then decoded by the steps, on this thread.
+   * worker, judged as of now. A worker that fails costs the head start: the message is then
+   * decoded by the steps, on this thread, and the pool is told (a counter and a warn line).
    */
   private async read(id: number): Promise<{ row: SpoolRow | undefined; decoded: DecodedAhead | null }> {
     const row = await spoolRow(this.ctx.db, this.ctx.sealer, dataFiles(this.ctx.config.instance.dataDir).spool, id);
     if (!row || row.raw.length > DECODE_AHEAD_MAX_BYTES) return { row, decoded: null };
     const at = this.ctx.clock();
-    const decoded = await this.pool.decode(row.raw, new Date(at.getTime() + clockSlackMs), at).catch(() => null);
+    const decoded = await this.pool.decode(row.raw, new Date(at.getTime() + clockSlackMs), at).catch((err: unknown) => {
+      if (!this.runner.isStopped) this.pool.fellBack('decode', err); // stopping closes the pool: nothing fell back
+      return null;
+    });
     return { row, decoded };
   }
 

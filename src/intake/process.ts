@@ -3,7 +3,7 @@ import type { Vmtd } from '../context.js';
 import { parseRecipient, subjectCaseIds, type Recipient } from '../mail/addresses.js';
 import { protectedSubject, readHeaders, unreadableHeaders, type MailHeaders } from '../mail/headers.js';
 import { decodeMessage, type Decoded, type DecodeKeys } from '../pgp/decode.js';
-import { stillHolds, type DecodedAhead } from '../pgp/decode-pool.js';
+import { stillHolds, type DecodedAhead } from '../pgp/crypto-pool.js';
 import { readContent, type MessageContent } from '../mail/content.js';
 import { caseOfMessageId, getCase } from '../store/cases.js';
 import { payloadSightings } from '../store/seen.js';

@@ -1,6 +1,6 @@
 // Sealing a relay: the team signs the message once, it is encrypted once under one session key, and
 // each recipient gets a key packet for that session key (encode.ts). Where it runs: up to 4 MiB in
-// the crypto pool's workers when the daemon has one (decode-pool.ts); otherwise, or larger, a
+// the crypto pool's workers when the daemon has one (crypto-pool.ts); otherwise, or larger, a
 // payload over 1 MiB streams through the signing worker (offload.ts), a smaller one is sealed on
 // the calling thread.
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -18,6 +18,8 @@ export interface SealedRelay {
 export interface RelaySealer {
   /** As sealLocally with the team key the sealer was given; rejects when it cannot (the caller then seals itself). */
   seal(data: Uint8Array, recipients: openpgp.PublicKey[], date: Date): Promise<SealedRelay>;
+  /** Told when the caller sealed on its own thread because `seal` rejected with `err` (counted and logged, so a broken pool is seen). */
+  fellBack?(work: 'seal', err: unknown): void;
 }
 
 /**
@@ -67,8 +69,10 @@ export async function sealRelay(data: Uint8Array, team: { privateKey: openpgp.Pr
   if (sealer && data.length <= POOL_SEAL_MAX) {
     try {
       return await sealer.seal(data, recipients, date);
-    } catch {
-      // The pool is closed or its worker failed: the same work here, or in the signing worker.
+    } catch (err) {
+      // The pool is closed or its worker failed: the same work here, or in the signing worker; said
+      // (a counter and a warn line), as a pool that never works would otherwise only be slow.
+      sealer.fellBack?.('seal', err);
     }
   }
   if (data.length > OFFLOAD_ABOVE) {

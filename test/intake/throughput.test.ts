@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { iso } from '../../src/clock.js';
 import { decodeMessage } from '../../src/pgp/decode.js';
-import { DecodePool, stillHolds } from '../../src/pgp/decode-pool.js';
+import { CryptoPool as DecodePool, stillHolds } from '../../src/pgp/crypto-pool.js';
 import { spoolMessage } from '../../src/store/spool.js';
 import { caseList } from '../../src/store/case-view.js';
 import { readAs } from '../helpers/commands.js';

@@ -7,7 +7,7 @@ import { pgpMime, textPart } from '../helpers/mails.js';
 import { pubKey, type Gpg, type Person } from '../helpers/gpg.js';
 import { encryptedPayload, startTestVmtd, type TestVmtd } from '../helpers/vmtd.js';
 import { caseList } from '../../src/store/case-view.js';
-import { DecodePool } from '../../src/pgp/decode-pool.js';
+import { CryptoPool } from '../../src/pgp/crypto-pool.js';
 import { sealRelay, type SealedRelay } from '../../src/pgp/seal-relay.js';
 import { armorCopy } from '../../src/pgp/encode.js';
 
@@ -78,9 +78,9 @@ async function copyFor(sealed: SealedRelay, n: number): Promise<string> {
 t.test('the same relay sealed by the pool, by a closed pool (falls back to this thread) and without a pool: all open and verify in gpg', async (t) => {
   const keys = await Promise.all((['alice', 'maint'] as const).map((p) => openpgp.readKey({ armoredKey: pubKey(p) })));
   const ctx = v.daemon.ctx;
-  const closed = new DecodePool(ctx.team.privateKey, ctx.keyring, 1);
+  const closed = new CryptoPool(ctx.team.privateKey, ctx.keyring, 1);
   await closed.close();
-  const open = new DecodePool(ctx.team.privateKey, ctx.keyring, 1);
+  const open = new CryptoPool(ctx.team.privateKey, ctx.keyring, 1);
   t.teardown(() => open.close());
   for (const [label, sealer] of [['pool', open], ['closed pool', closed], ['no pool', undefined]] as const) {
     const data = Buffer.from(`Content-Type: text/plain\r\n\r\nsealed by ${label}\r\n`);

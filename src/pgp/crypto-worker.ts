@@ -1,5 +1,5 @@
 // A worker thread that removes the OpenPGP layers of small spooled messages ahead of the pipeline
-// (decode-pool.ts), so that decryption of the next messages runs on the second core while the
+// (crypto-pool.ts), so that decryption of the next messages runs on the second core while the
 // event loop routes, composes and commits the current one; and that signs and encrypts the relays
 // the pipeline composes (seal-relay.ts): pure crypto on bytes, nothing written anywhere.
 import { parentPort } from 'node:worker_threads';
@@ -8,14 +8,15 @@ import { decodeMessage, type DecodeResult } from './decode.js';
 import { sealLocally, type SealedRelay } from './seal-relay.js';
 import type { KeyChanges } from './key-changes.js';
 
-export type DecodeWorkerRequest =
+export type CryptoWorkerRequest =
   | { type: 'team'; armoredKey: string }
   | { type: 'keys'; changes: KeyChanges }
   | { type: 'decode'; id: number; raw: Uint8Array; date: number }
   /** Sign `data` with the team key, encrypt it once, and make a key packet for each recipient (binary public keys). */
   | { type: 'seal'; id: number; data: Uint8Array; recipients: Uint8Array[]; date: number };
 
-export type DecodeWorkerReply = { id: number; result: DecodeResult } | { id: number; sealed: { ok: true; relay: SealedRelay } | { ok: false; error: string } };
+/** A decode's result, a seal's outcome, or `failed`: the worker could not do the work (the caller does it on its own thread). */
+export type CryptoWorkerReply = { id: number; result: DecodeResult } | { id: number; sealed: { ok: true; relay: SealedRelay } | { ok: false; error: string } } | { id: number; failed: string };
 
 let team: openpgp.PrivateKey | null = null;
 let teamLoaded: Promise<void> = Promise.resolve();
@@ -25,7 +26,7 @@ let verification = new Map<string, openpgp.PublicKey>();
 /** Requests are handled strictly in the order they arrive (a key change before the decode after it). */
 let queue: Promise<void> = Promise.resolve();
 
-async function apply(req: Exclude<DecodeWorkerRequest, { type: 'seal' }>): Promise<void> {
+async function apply(req: Exclude<CryptoWorkerRequest, { type: 'seal' }>): Promise<void> {
   if (req.type === 'team') {
     team = await openpgp.readPrivateKey({ armoredKey: req.armoredKey });
     return;
@@ -48,11 +49,12 @@ async function apply(req: Exclude<DecodeWorkerRequest, { type: 'seal' }>): Promi
     if (!team) throw new Error('no team key');
     result = await decodeMessage(Buffer.from(req.raw.buffer, req.raw.byteOffset, req.raw.byteLength), { decryption: [team], verification: [...verification.values()], date: new Date(req.date) });
   } catch (err) {
-    // The pipeline decodes this message itself and handles the error there, as before.
-    result = { ok: false, reason: `decode worker: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}` };
+    // The pipeline decodes this message itself and handles the error there, as before (and counts the fallback).
+    parentPort!.postMessage({ id: req.id, failed: err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err) } satisfies CryptoWorkerReply);
+    return;
   }
   const transfer = result.ok && result.decoded.content.byteOffset === 0 && result.decoded.content.buffer.byteLength === result.decoded.content.byteLength ? [result.decoded.content.buffer as ArrayBuffer] : [];
-  parentPort!.postMessage({ id: req.id, result } satisfies DecodeWorkerReply, transfer);
+  parentPort!.postMessage({ id: req.id, result } satisfies CryptoWorkerReply, transfer);
 }
 
 async function recipient(binary: Uint8Array): Promise<openpgp.PublicKey> {
@@ -67,8 +69,8 @@ async function recipient(binary: Uint8Array): Promise<openpgp.PublicKey> {
 }
 
 /** Seals a relay; runs beside the decodes (it needs the team key only, and its own recipients). */
-async function seal(req: Extract<DecodeWorkerRequest, { type: 'seal' }>): Promise<void> {
-  let reply: DecodeWorkerReply;
+async function seal(req: Extract<CryptoWorkerRequest, { type: 'seal' }>): Promise<void> {
+  let reply: CryptoWorkerReply;
   try {
     await teamLoaded;
     if (!team) throw new Error('no team key');
@@ -81,7 +83,7 @@ async function seal(req: Extract<DecodeWorkerRequest, { type: 'seal' }>): Promis
   parentPort!.postMessage(reply, [...new Set(transfer)]);
 }
 
-parentPort!.on('message', (req: DecodeWorkerRequest) => {
+parentPort!.on('message', (req: CryptoWorkerRequest) => {
   if (req.type === 'seal') {
     void seal(req);
     return;
