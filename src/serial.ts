@@ -62,27 +62,41 @@ export class SerialRunner {
   }
 }
 
+/** The time and timers `atMostEvery` uses; tests pass their own to decide without waiting. */
+export interface Timers {
+  now(): number;
+  /** A timer that does not keep the process alive. */
+  setTimeout(fire: () => void, ms: number): object;
+  clearTimeout(timer: unknown): void;
+}
+
+const realTimers: Timers = {
+  now: () => performance.now(),
+  setTimeout: (fire, ms) => setTimeout(fire, ms).unref(),
+  clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout),
+};
+
 /**
  * Calls `run` at once when kicked, unless it ran less than `ms` ago: then once when `ms` have
  * passed, however many kicks came meanwhile. Every kick is followed by a call that starts after it.
  */
-export function atMostEvery(ms: number, run: () => void): { kick(): void; cancel(): void } {
+export function atMostEvery(ms: number, run: () => void, timers: Timers = realTimers): { kick(): void; cancel(): void } {
   let last = -Infinity;
-  let timer: NodeJS.Timeout | null = null;
+  let timer: ReturnType<Timers['setTimeout']> | null = null;
   const fire = (): void => {
     timer = null;
-    last = performance.now();
+    last = timers.now();
     run();
   };
   return {
     kick() {
       if (timer) return;
-      const wait = last + ms - performance.now();
+      const wait = last + ms - timers.now();
       if (wait <= 0) fire();
-      else timer = setTimeout(fire, wait).unref();
+      else timer = timers.setTimeout(fire, wait);
     },
     cancel() {
-      if (timer) clearTimeout(timer);
+      if (timer) timers.clearTimeout(timer);
       timer = null;
     },
   };
