@@ -57,8 +57,23 @@ export class Pipeline {
   /** Clock time (ms) at which the last row was finished (processed, or its failure recorded); 0 before the first. For /healthz. */
   lastProgress = 0;
 
+  /** The row being processed now (0: none). */
+  private current = 0;
+
+  /**
+   * Asks for a pass; while a row is being processed, the rows spooled after it start being read
+   * and decoded ahead now (in the worker, with their header and content parsed), not only when
+   * the pass comes to ask for pending rows again: message N+1 is prepared while N is composed,
+   * sealed and committed. Only the preparation runs ahead; rows are applied one at a time, in order.
+   */
   kick(): void {
     this.runner.kick();
+    if (this.current === 0 || this.runner.isStopped) return;
+    try {
+      this.readAhead(pendingSpool(this.ctx.db, 2 * this.pool.size, this.current));
+    } catch {
+      // Read on their turn instead.
+    }
   }
 
   /** Resolves when every pending row has been tried once more (processing what is there first). */
@@ -83,7 +98,10 @@ export class Pipeline {
       for (const [i, { id }] of rows.entries()) {
         if (this.runner.isStopped) break;
         this.readAhead(rows.slice(i + 1, i + 1 + 2 * this.pool.size));
-        if ((await this.work(id)) === 'race') break; // the same row again, with the case IDs as they are now
+        this.current = id;
+        const outcome = await this.work(id);
+        this.current = 0;
+        if (outcome === 'race') break; // the same row again, with the case IDs as they are now
         after = id;
         this.onProcessed();
       }

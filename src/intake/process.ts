@@ -81,7 +81,8 @@ export const inboundSteps: readonly Step[] = [
     name: 'header',
     async run(m) {
       try {
-        m.headers = await readHeaders(m.row.raw);
+        // Read beside the decode ahead when there was one (the same function of the same bytes).
+        m.headers = m.ahead?.headers ?? (await readHeaders(m.row.raw));
       } catch (err) {
         // e.g. a header block over the parser's 1 MB limit: malformed input, quarantined, never answered.
         await quarantine(m.ctx, m.row, unreadableHeaders, `malformed header (${firstLine(err)})`);
@@ -120,9 +121,10 @@ export const inboundSteps: readonly Step[] = [
       }
       m.decoded = result.decoded;
       try {
-        // Fed in slices (parsing a large attachment in one go would hold the event loop); a large
+        // Parsed in the worker beside a decode made ahead that still holds; else here, fed in
+        // slices (parsing a large attachment in one go would hold the event loop); a large
         // attachment's body is left out before parsing (it is listed, truncated).
-        m.content = await readContent(m.decoded.content);
+        m.content = (early && m.ahead?.content) || (await readContent(m.decoded.content));
       } catch (err) {
         // Our splitter's limits passed it, but the content parser refuses it (e.g. more nodes than
         // it allows once message/rfc822 parts are opened): malformed input, not an internal error.

@@ -5,6 +5,8 @@ import type * as openpgp from 'openpgp';
 import { counters } from '../counters.js';
 import type { Logger } from '../log.js';
 import type { DecodeResult } from './decode.js';
+import type { MessageContent } from '../mail/content.js';
+import type { MailHeaders } from '../mail/headers.js';
 import type { CryptoWorkerReply, CryptoWorkerRequest } from './crypto-worker.js';
 import type { ChangingKeys } from './key-changes.js';
 import type { RelaySealer, SealedRelay } from './seal-relay.js';
@@ -21,6 +23,10 @@ export interface DecodedAhead {
   date: Date;
   /** When it was asked for. */
   at: Date;
+  /** The raw message's outer header, read (readHeaders) beside the decode; absent when it did not parse. */
+  headers?: MailHeaders;
+  /** The decoded content, parsed (readContent) beside the decode; absent when it did not parse or the decode failed. */
+  content?: MessageContent;
 }
 
 interface Slot {
@@ -137,15 +143,15 @@ export class CryptoPool implements RelaySealer {
     }
     const id = ++this.nextId;
     const copy = new Uint8Array(raw);
-    return new Promise<DecodeResult>((resolve, reject) => {
+    return new Promise<DecodedAhead>((resolve, reject) => {
       slot.pending.set(id, (r) => {
         if (slot.pending.size === 0) slot.worker.unref();
-        if ('result' in r) resolve(r.result);
+        if ('result' in r) resolve({ result: revive(r.result), generation, date, at, headers: r.headers, content: r.content && reviveContent(r.content) });
         else reject(new Error(`crypto worker: ${'failed' in r ? r.failed : 'unexpected reply'}`));
       });
       slot.worker.ref();
       this.post(slot, { type: 'decode', id, raw: copy, date: date.getTime() }, [copy.buffer]);
-    }).then((result) => ({ result: revive(result), generation, date, at }));
+    });
   }
 
   /**
@@ -226,6 +232,12 @@ function revive(r: DecodeResult): DecodeResult {
   if (!r.ok) return r;
   const c: Uint8Array = r.decoded.content;
   return { ok: true, decoded: { ...r.decoded, content: Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength) } };
+}
+
+/** The attachments' contents as Buffers again (no copy). */
+function reviveContent(c: MessageContent): MessageContent {
+  const buffer = (u: Uint8Array): Buffer => (Buffer.isBuffer(u) ? u : Buffer.from(u.buffer, u.byteOffset, u.byteLength));
+  return { text: c.text, attachments: c.attachments.map((a) => ({ ...a, content: buffer(a.content) })) };
 }
 
 /**

@@ -5,6 +5,8 @@
 import { parentPort } from 'node:worker_threads';
 import * as openpgp from 'openpgp';
 import { decodeMessage, type DecodeResult } from './decode.js';
+import { readContent, type MessageContent } from '../mail/content.js';
+import { readHeaders, type MailHeaders } from '../mail/headers.js';
 import { sealLocally, type SealedRelay } from './seal-relay.js';
 import type { KeyChanges } from './key-changes.js';
 
@@ -15,8 +17,14 @@ export type CryptoWorkerRequest =
   /** Sign `data` with the team key, encrypt it once, and make a key packet for each recipient (binary public keys). */
   | { type: 'seal'; id: number; data: Uint8Array; recipients: Uint8Array[]; date: number };
 
-/** A decode's result, a seal's outcome, or `failed`: the worker could not do the work (the caller does it on its own thread). */
-export type CryptoWorkerReply = { id: number; result: DecodeResult } | { id: number; sealed: { ok: true; relay: SealedRelay } | { ok: false; error: string } } | { id: number; failed: string };
+/**
+ * A decode's result (with the outer header and the decoded content parsed, when they parse), a
+ * seal's outcome, or `failed`: the worker could not do the work (the caller does it on its own thread).
+ */
+export type CryptoWorkerReply =
+  | { id: number; result: DecodeResult; headers?: MailHeaders; content?: MessageContent }
+  | { id: number; sealed: { ok: true; relay: SealedRelay } | { ok: false; error: string } }
+  | { id: number; failed: string };
 
 let team: openpgp.PrivateKey | null = null;
 let teamLoaded: Promise<void> = Promise.resolve();
@@ -45,16 +53,23 @@ async function apply(req: Exclude<CryptoWorkerRequest, { type: 'seal' }>): Promi
     return;
   }
   let result: DecodeResult;
+  let headers: MailHeaders | undefined;
+  let content: MessageContent | undefined;
   try {
     if (!team) throw new Error('no team key');
-    result = await decodeMessage(Buffer.from(req.raw.buffer, req.raw.byteOffset, req.raw.byteLength), { decryption: [team], verification: [...verification.values()], date: new Date(req.date) });
+    const raw = Buffer.from(req.raw.buffer, req.raw.byteOffset, req.raw.byteLength);
+    result = await decodeMessage(raw, { decryption: [team], verification: [...verification.values()], date: new Date(req.date) });
+    // The pipeline's parsing too (pure functions of the bytes, as the steps would call them): off
+    // the event loop's thread. What does not parse is left to the steps, which say why.
+    headers = await readHeaders(raw).catch(() => undefined);
+    if (result.ok) content = await readContent(result.decoded.content).catch(() => undefined);
   } catch (err) {
     // The pipeline decodes this message itself and handles the error there, as before (and counts the fallback).
     parentPort!.postMessage({ id: req.id, failed: err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err) } satisfies CryptoWorkerReply);
     return;
   }
   const transfer = result.ok && result.decoded.content.byteOffset === 0 && result.decoded.content.buffer.byteLength === result.decoded.content.byteLength ? [result.decoded.content.buffer as ArrayBuffer] : [];
-  parentPort!.postMessage({ id: req.id, result } satisfies CryptoWorkerReply, transfer);
+  parentPort!.postMessage({ id: req.id, result, headers, content } satisfies CryptoWorkerReply, transfer);
 }
 
 async function recipient(binary: Uint8Array): Promise<openpgp.PublicKey> {

@@ -3,7 +3,9 @@
 // came, and a pool that cannot seal (closed) costs nothing but the thread the work runs on.
 import t from 'tap';
 import * as openpgp from 'openpgp';
-import { pgpMime, textPart } from '../helpers/mails.js';
+import { pgpMime, textPart, withAttachment } from '../helpers/mails.js';
+import { iso } from '../../src/clock.js';
+import { spoolMessage } from '../../src/store/spool.js';
 import { pubKey, type Gpg, type Person } from '../helpers/gpg.js';
 import { encryptedPayload, startTestVmtd, type TestVmtd } from '../helpers/vmtd.js';
 import { caseList } from '../../src/store/case-view.js';
@@ -94,4 +96,28 @@ t.test('the same relay sealed by the pool, by a closed pool (falls back to this 
     }
     t.not(g('bob').decrypt(await copyFor(sealed, 0)).code, 0, `${label}: nobody else opens it`);
   }
+});
+
+t.test('a report read ahead (decoded and parsed in the worker): its attached key is learned, its Project line routes it, the ack is encrypted to the reporter', async (t) => {
+  const ctx = v.daemon.ctx;
+  const before = caseList(ctx.db, ctx.sealer).length;
+  const ahead = v.daemon.pipeline.decodedAhead;
+  const first = pgpMime({ from: 'rita@reporter.example', to: 'security@example.org', subject: 'first', messageId: '<ahead-1@reporter.example>' }, g('rita').encrypt(textPart('no project named here'), [team()]));
+  const inner = withAttachment('Project: libfoo\n\nread ahead', 'rita.asc', 'application/pgp-keys', Buffer.from(pubKey('rita')));
+  const second = pgpMime({ from: 'Rita Reporter <rita@reporter.example>', to: 'security@example.org', subject: 'second', messageId: '<ahead-2@reporter.example>' }, g('rita').encrypt(inner, [team()]));
+  // Spooled together (as a burst would be): the second is read and parsed ahead while the first is applied.
+  for (const raw of [first, second]) spoolMessage(ctx.db, ctx.sealer, raw, { mailFrom: 'rita@reporter.example', rcptTo: ['security@example.org'], via: 'ingest' }, iso(new Date()));
+  v.take();
+  await v.settle();
+  t.ok(v.daemon.pipeline.decodedAhead > ahead, 'the second was decoded ahead in the worker');
+  const opened = caseList(ctx.db, ctx.sealer).slice(before);
+  t.equal(opened.length, 2, 'two cases opened');
+  const c = opened.find((x) => x.projects.length > 0);
+  t.same(c?.projects, [{ id: 'libfoo', status: 'unknown' }], 'the Project line of the parsed content routed it');
+  t.equal(c?.members.find((m) => m.role === 'reporter')?.fingerprint, g('rita').fingerprint('rita@reporter.example'), "the attached key was learned from the parsed attachment");
+  const acks = v.take().filter((d) => d.to === 'rita@reporter.example' && d.headers.some(([k, val]) => k.toLowerCase() === 'content-type' && val.includes('multipart/encrypted')));
+  t.equal(acks.length, 1, 'one encrypted ack (to the key the second report carried)');
+  const dec = g('rita').decrypt(encryptedPayload(acks[0]!.raw));
+  t.equal(dec.code, 0, 'rita decrypts it');
+  t.match(dec.stdout.toString(), c?.id ?? '?', 'it names her case');
 });
