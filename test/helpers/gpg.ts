@@ -1,8 +1,8 @@
 // GnuPG as the users of vmtd run it: a throwaway GNUPGHOME per person, the real `gpg` binary.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 
 export const keysDir = resolve(import.meta.dirname, '../fixtures/keys');
 
@@ -32,17 +32,38 @@ export interface GpgResult {
   status: string;
 }
 
+const gpgArgs = ['--batch', '--yes', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', '--trust-model', 'always', '--status-fd', '2'];
+
+/**
+ * A GNUPGHOME per person with their secret key imported, made once per test process and copied
+ * for each `Gpg` (a suite makes hundreds; an import is a gpg run plus an agent start each time).
+ */
+const templates = new Map<Person, string>();
+function templateFor(person: Person): string {
+  let home = templates.get(person);
+  if (home) return home;
+  home = mkdtempSync(join(tmpdir(), `vmtd-gpg-template-${person}-`));
+  const env = { ...process.env, GNUPGHOME: home };
+  const r = spawnSync('gpg', [...gpgArgs, '--import', join(keysDir, `${person}.sec.asc`)], { env });
+  if (r.status !== 0) throw new Error(`gpg import of ${person}'s secret key failed: ${r.stderr.toString()}`);
+  spawnSync('gpgconf', ['--kill', 'gpg-agent'], { env });
+  if (templates.size === 0) process.once('exit', () => templates.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  templates.set(person, home);
+  return home;
+}
+
 /** One person's GnuPG: their secret key and whatever public keys they were given. */
 export class Gpg {
   readonly home: string;
 
   constructor(readonly person: Person) {
     this.home = mkdtempSync(join(tmpdir(), `vmtd-gpg-${person}-`));
-    this.run(['--import', join(keysDir, `${person}.sec.asc`)]);
+    // Sockets and lock files belong to the template's (stopped) agent and gpg runs, not to a copy.
+    cpSync(templateFor(person), this.home, { recursive: true, filter: (src) => !/^(S\.|\.#lk)/.test(basename(src)) });
   }
 
   run(args: string[], input?: Buffer | string): GpgResult {
-    const r = spawnSync('gpg', ['--batch', '--yes', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase', '', '--trust-model', 'always', '--status-fd', '2', ...args], {
+    const r = spawnSync('gpg', [...gpgArgs, ...args], {
       env: { ...process.env, GNUPGHOME: this.home },
       input: input ?? '',
       maxBuffer: 256 * 1024 * 1024,
