@@ -109,6 +109,7 @@ export async function steady(keys: KeyCache): Promise<ScenarioResult> {
   const steps = new Map<string, number[]>();
   for (const s of r.sent) for (const [k, v] of Object.entries(h.stepMs.get(s.id) ?? {})) steps.set(k, [...(steps.get(k) ?? []), v]);
   line('pipeline steps, wall ms p50 each', [...steps].filter(([, v]) => median(v) >= 0.5).map(([k, v]) => `${k} ${ms(median(v), 1)}`).join(', '));
+  line('reports decoded ahead in the crypto pool (decode used in turn)', `${h.daemon.pipeline.decodedAhead} of ${r.sent.length}`);
   line('relay sealed in the crypto pool, round trip p50 / p99 (ms)', `${ms(median(sealMs), 1)} / ${ms(pct(sealMs, 99), 1)}`);
   line('SMTP transaction p50 / p99 (ms)', `${ms(median(smtp), 1)} / ${ms(pct(smtp, 99), 1)}`);
   line('outbox depth (queued+sending) each second: max / final', `${Math.max(...depth)} / ${depth.at(-1)}`);

@@ -5,8 +5,8 @@
 import { parentPort } from 'node:worker_threads';
 import * as openpgp from 'openpgp';
 import { decodeMessage, type DecodeResult } from './decode.js';
-import { readContent, type MessageContent } from '../mail/content.js';
-import { readHeaders, type MailHeaders } from '../mail/headers.js';
+import type { MessageContent } from '../mail/content.js';
+import type { MailHeaders } from '../mail/headers.js';
 import { sealLocally, type SealedRelay } from './seal-relay.js';
 import type { KeyChanges } from './key-changes.js';
 
@@ -31,6 +31,11 @@ let teamLoaded: Promise<void> = Promise.resolve();
 /** Recipients' public keys, parsed once, by their binary form (a changed key is other bytes). */
 const recipientKeys = new Map<string, openpgp.PublicKey>();
 let verification = new Map<string, openpgp.PublicKey>();
+/**
+ * The mail parsers, loaded at the first decode: loading mailparser costs a thread ~0.16 s of CPU,
+ * which a worker that only seals (most daemons' first messages) need not pay.
+ */
+let parsers: Promise<[typeof import('../mail/headers.js'), typeof import('../mail/content.js')]> | null = null;
 /** Requests are handled strictly in the order they arrive (a key change before the decode after it). */
 let queue: Promise<void> = Promise.resolve();
 
@@ -61,6 +66,7 @@ async function apply(req: Exclude<CryptoWorkerRequest, { type: 'seal' }>): Promi
     result = await decodeMessage(raw, { decryption: [team], verification: [...verification.values()], date: new Date(req.date) });
     // The pipeline's parsing too (pure functions of the bytes, as the steps would call them): off
     // the event loop's thread. What does not parse is left to the steps, which say why.
+    const [{ readHeaders }, { readContent }] = await (parsers ??= Promise.all([import('../mail/headers.js'), import('../mail/content.js')]));
     headers = await readHeaders(raw).catch(() => undefined);
     if (result.ok) content = await readContent(result.decoded.content).catch(() => undefined);
   } catch (err) {
