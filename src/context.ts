@@ -1,5 +1,4 @@
 import { hkdfSync } from 'node:crypto';
-import { chmodSync, mkdirSync } from 'node:fs';
 import type { Clock } from './clock.js';
 import { iso } from './clock.js';
 import type { Config } from './config/types.js';
@@ -8,11 +7,12 @@ import type { Logger } from './log.js';
 import { intakeAddress } from './mail/addresses.js';
 import type { RelaySealer } from './pgp/seal-relay.js';
 import { loadOrCreateTeamKey, type TeamKey } from './pgp/team.js';
-import { openDb, type Db } from './store/db.js';
+import type { Db } from './store/db.js';
 import { Keyring } from './store/keyring.js';
 import { dataFiles } from './store/layout.js';
 import { seedProjects } from './store/projects.js';
-import { loadOrCreateDataKey, sealerFor, type Sealer } from './store/seal.js';
+import { openStore } from './store/open-store.js';
+import type { Sealer } from './store/seal.js';
 
 /** Everything a vmtd process works with; built once by openVmtd, passed to every stage. */
 export interface Vmtd {
@@ -37,15 +37,9 @@ export interface Vmtd {
  * project registry from its `projects:`.
  */
 export async function openVmtd(config: Config, clock: Clock, log: Logger): Promise<Vmtd & { teamKeyCreated: boolean }> {
-  const dir = config.instance.dataDir;
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const files = dataFiles(dir);
-  for (const d of [files.spool, files.blobs]) mkdirSync(d, { mode: 0o700, recursive: true });
-  const dataKey = loadOrCreateDataKey(files.dataKey);
-  const sealer = sealerFor(dataKey);
+  const { db, sealer, dataKey } = openStore(config);
+  const files = dataFiles(config.instance.dataDir);
   const verpKey = Buffer.from(hkdfSync('sha256', dataKey, Buffer.alloc(0), 'vmtd verp v1', 32));
-  const db = openDb(files.db);
-  chmodSync(files.db, 0o600);
   const team = await loadOrCreateTeamKey(files.teamKey, config.instance.name, intakeAddress(config.instance), clock());
   const keyring = await Keyring.load(db, clock());
   await keyring.add([team.publicKey], 'team', iso(clock()));

@@ -1,9 +1,8 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { constants, copyFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { openVmtd } from '../context.js';
+import { openStore } from '../store/open-store.js';
 import { dataFiles } from '../store/layout.js';
-import { createLogger } from '../log.js';
 import { blobFilesOfCopy, checkBackupCopy, settleBackupCopy } from '../store/backup-copy.js';
 import { CliError, EX } from './exit.js';
 import type { CliEnv } from './env.js';
@@ -34,7 +33,7 @@ export async function backup(env: CliEnv): Promise<number> {
   if (env.values.verify) return verify(env, resolve(target));
   const file = resolve(target);
   for (const f of [file, `${file}.files`]) if (existsSync(f)) throw new CliError(`${f} exists; vmtd backup never overwrites`, EX.CANTCREAT);
-  const ctx = await openVmtd(env.config, env.clock, createLogger('warn'));
+  const ctx = openStore(env.config);
   try {
     let shown = -1;
     const { totalPages } = await ctx.db.backup(file, {

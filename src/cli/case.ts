@@ -1,6 +1,5 @@
-import { openVmtd } from '../context.js';
+import { openStore } from '../store/open-store.js';
 import { caseList, caseSummaries, caseView, type CaseView } from '../store/case-view.js';
-import { createLogger } from '../log.js';
 import { quarantined } from '../store/spool.js';
 import { eventsOf } from '../store/events.js';
 import { CliError, EX } from './exit.js';
@@ -46,7 +45,7 @@ export const caseHelp = `usage: vmtd case <subcommand> [--config FILE]
 /** `vmtd case list [--json]`, `vmtd case show ID [--json]` and `vmtd case events ID [--json]`. */
 export async function caseCommand(env: CliEnv): Promise<number> {
   const [sub, id] = env.args;
-  const ctx = await openVmtd(env.config, env.clock, createLogger('warn'));
+  const ctx = openStore(env.config);
   try {
     if (sub === 'list') {
       if (env.values.json) {

@@ -1,7 +1,6 @@
 import { iso } from '../clock.js';
-import { openVmtd } from '../context.js';
+import { openStore } from '../store/open-store.js';
 import { dataFiles } from '../store/layout.js';
-import { createLogger } from '../log.js';
 import { intakeAddress, parseRecipient } from '../mail/addresses.js';
 import { spoolSealed } from '../store/spool.js';
 import { sealForSpool } from '../store/spool-receiver.js';
@@ -30,7 +29,7 @@ export async function ingest(env: CliEnv): Promise<number> {
   // disk, a lock) is a reason to retry, not to return the mail: 75, as when the write fails.
   let ctx;
   try {
-    ctx = await openVmtd(env.config, env.clock, createLogger('warn'));
+    ctx = openStore(env.config);
   } catch (err) {
     throw new CliError(`cannot open the spool: ${(err as { code?: string }).code ?? (err as Error).message}`, EX.TEMPFAIL);
   }
