@@ -3,6 +3,7 @@
 // wait from its 250 to the last relayed copy written? The wait is split at the pipeline's commit
 // (250 → processed, processed → last copy), with the steps' and the crypto pool's times, so a run
 // says where it went. VMTD_BENCH_STEADY_DUMP=FILE writes each report's times as JSON.
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { sampleQueues, Sender, startHarness } from './harness.js';
 import { censoredPct, mb, median, ms, pct, quick, reportEntity, wall, type KeyCache } from './lib.js';
@@ -12,6 +13,17 @@ const line = (label: string, value: string): void => console.log(`  ${label.padE
 const sleep = (t: number): Promise<void> => new Promise((r) => setTimeout(r, t));
 /** Text size that makes a ~10 KB PGP/MIME report once encrypted and armored. */
 const TEXT_10K = 7000;
+
+/** CPU time (ms) of this process's main thread, from /proc (Linux; NaN elsewhere): the event loop's share of the work. */
+function mainThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
+  } catch {
+    return NaN;
+  }
+}
 
 /**
  * `VMTD_BENCH_RATE` reports/s (default 20) for `VMTD_BENCH_STEADY_SECONDS` s (default 20, 8 in a
@@ -41,6 +53,7 @@ export async function steady(keys: KeyCache): Promise<ScenarioResult> {
   }
   const sender = new Sender();
   const c0 = process.cpuUsage();
+  const main0 = mainThreadCpuMs();
   const r = await sender.load({ type: 'load', port: h.daemon.smtp.port, senders: 8, ms: seconds * 1000, rate, entity: reportEntity(TEXT_10K, { project: true }), teamKey: h.teamKey, prepare: Math.ceil(seconds * rate), tag: 'f' });
   const window = wall();
   // The sending window starts when the sender's clock did (after it encrypted the reports ahead).
@@ -60,6 +73,7 @@ export async function steady(keys: KeyCache): Promise<ScenarioResult> {
   const end = wall();
   stopSampling();
   const cpu = process.cpuUsage(c0);
+  const mainMs = mainThreadCpuMs() - main0;
   const relays = h.relaysOf();
   const done: number[] = [];
   const open: number[] = [];
@@ -116,6 +130,7 @@ export async function steady(keys: KeyCache): Promise<ScenarioResult> {
   line('spool backlog (pending) each second: max / final', `${Math.max(...backlog)} / ${backlog.at(-1)}`);
   line('peak RSS of the daemon process (MB)', mb(rss));
   line('CPU of the daemon process, all threads (% of one core)', ms(((cpu.user + cpu.system) / 1000 / 10) / ((end - t0) / 1000)));
+  line('CPU per accepted report: all threads / event loop\'s thread (ms)', `${ms((cpu.user + cpu.system) / 1000 / r.sent.length, 1)} / ${ms(mainMs / r.sent.length, 1)}`);
   line('load average (1 min) at the end', loadavg()[0]!.toFixed(2));
   if (r.errors.length || r.deferred) line('errors / deferred', `${r.errors.length} / ${r.deferred}${r.errors.length ? `: ${r.errors.slice(0, 2).join('; ')}` : ''}`);
   if (open.length) line('reports not fully relayed 30 s after the window', String(open.length));
