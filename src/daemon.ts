@@ -182,6 +182,8 @@ export async function startDaemon(config: Config, clock: Clock, log: Logger): Pr
     metricsPort: metrics?.port ?? null,
     async settle() {
       await engine.pipeline.drain();
+      // A planner pass the throttle holds back would otherwise run after settle() returned.
+      planSoon.flush();
       await scheduler.settle();
       await engine.outbox.flush();
     },

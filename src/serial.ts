@@ -80,7 +80,7 @@ const realTimers: Timers = {
  * Calls `run` at once when kicked, unless it ran less than `ms` ago: then once when `ms` have
  * passed, however many kicks came meanwhile. Every kick is followed by a call that starts after it.
  */
-export function atMostEvery(ms: number, run: () => void, timers: Timers = realTimers): { kick(): void; cancel(): void } {
+export function atMostEvery(ms: number, run: () => void, timers: Timers = realTimers): { kick(): void; flush(): void; cancel(): void } {
   let last = -Infinity;
   let timer: ReturnType<Timers['setTimeout']> | null = null;
   const fire = (): void => {
@@ -94,6 +94,12 @@ export function atMostEvery(ms: number, run: () => void, timers: Timers = realTi
       const wait = last + ms - timers.now();
       if (wait <= 0) fire();
       else timer = timers.setTimeout(fire, wait);
+    },
+    /** A call that is waiting for the interval runs now (the daemon's settle: everything due, done). */
+    flush() {
+      if (!timer) return;
+      timers.clearTimeout(timer);
+      fire();
     },
     cancel() {
       if (timer) timers.clearTimeout(timer);

@@ -64,6 +64,21 @@ t.test('cancel drops a waiting call (the daemon stops)', async (t) => {
   t.equal(calls, 1, 'only the first call ran');
 });
 
+t.test('flush runs a waiting call now, once; without one waiting it does nothing', async (t) => {
+  const timers = fakeTimers();
+  let calls = 0;
+  const planSoon = atMostEvery(200, () => calls++, timers);
+  planSoon.flush();
+  t.equal(calls, 0, 'nothing waiting: no call');
+  planSoon.kick();
+  planSoon.kick();
+  t.equal(calls, 1);
+  planSoon.flush();
+  t.equal(calls, 2, 'the waiting call ran at once');
+  timers.advance(1000);
+  t.equal(calls, 2, 'and not again when its timer would have fired');
+});
+
 t.test('any kicks at any times: each kick is followed by a call at or after it, and calls are at least the interval apart', async (t) => {
   fc.assert(
     fc.property(fc.integer({ min: 1, max: 200 }), fc.array(fc.integer({ min: 0, max: 300 }), { maxLength: 60 }), (ms, gaps) => {
