@@ -1,5 +1,6 @@
 // One scenario in a fresh process (forked by bench/run.ts): `node --expose-gc dist/bench/scenario.js NAME`.
 // Prints its details to stdout and sends its ScenarioResult to the parent over IPC.
+import '../src/threadpool.js';
 import { curve, greeting } from './curve.js';
 import { memberKeys } from './lib.js';
 import { steady } from './steady.js';
