@@ -31,9 +31,13 @@ const order = ['idle', 'greeting', 'planner', 'relay', 'intake', 'endToEnd', 'cu
 const only = process.env.VMTD_BENCH_ONLY?.split(',').map((s) => s.trim());
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
+// The scenarios run the daemon in their own process: with the environment `npm start` and the
+// systemd unit give it (package.json, systemd/vmtd.service), unless the caller set its own.
+const DAEMON_ENV = { MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072' };
+
 function runScenario(name: string): Promise<ScenarioResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(fileURLToPath(new URL('./scenario.js', import.meta.url)), [name], { execArgv: ['--expose-gc', ...(process.env.VMTD_BENCH_TRACE_GC ? ['--trace-gc'] : []), ...(process.env.VMTD_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.VMTD_BENCH_PROF] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(fileURLToPath(new URL('./scenario.js', import.meta.url)), [name], { execArgv: ['--expose-gc', ...(process.env.VMTD_BENCH_TRACE_GC ? ['--trace-gc'] : []), ...(process.env.VMTD_BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.VMTD_BENCH_PROF] : [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...DAEMON_ENV } });
     let result: ScenarioResult | undefined;
     child.on('message', (m: ScenarioResult) => (result = m));
     child.on('exit', (code) => (result && code === 0 ? resolve(result) : reject(new Error(`scenario ${name} exited with ${code}`))));

@@ -18,6 +18,7 @@ import { quarantine } from './quarantine.js';
 import { judgeReplay, type ReplayVerdict } from './replay.js';
 import { findCase } from './route.js';
 import { clockSlackMs, type Understood } from './understood.js';
+import { COLLECT_AFTER_BYTES, collectGarbageNow } from '../memory.js';
 
 export { CaseIdRace } from './case-mail.js';
 
@@ -153,8 +154,13 @@ export const inboundSteps: readonly Step[] = [
     async run(m) {
       const { ctx, row, headers, decoded } = m;
       // From here on only the decoded message is used; the raw one (perhaps tens of megabytes, and
-      // sealed in the spool) is let go before the relay is composed, unless the decoded content is it.
-      if (decoded.content.buffer !== row.raw.buffer) row.raw = Buffer.alloc(0);
+      // sealed in the spool) is let go before the relay is composed, unless the decoded content is
+      // it; a large one is collected at once, with the copies its decoding left (collectGarbageNow).
+      if (decoded.content.buffer !== row.raw.buffer) {
+        const large = row.raw.length >= COLLECT_AFTER_BYTES;
+        row.raw = Buffer.alloc(0);
+        if (large) collectGarbageNow();
+      }
       m.u = { row, headers, recipients: m.recipients, decoded, content: m.content, subject: protectedSubject(decoded.content) ?? headers.subject, sender: m.sender };
       m.caseId = findCase(
         { recipients: m.recipients, subjectIds: subjectCaseIds(ctx.config.instance.caseIdPrefix, m.u.subject + ' ' + headers.subject), messageIds: [...headers.inReplyTo, ...[...headers.references].reverse()] },

@@ -1,10 +1,10 @@
 import { statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { iso } from '../clock.js';
 import { SerialRunner } from '../serial.js';
 import type { Vmtd } from '../context.js';
 import { dataFiles } from '../store/layout.js';
+import { readStoredBytes } from '../store/blob-files.js';
 import { bounceAddress } from '../mail/addresses.js';
 import { addEvent } from '../store/events.js';
 import { claimDue, enqueue, markFailed, markRetry, markSent, outboxFacts, payloadData, recoverInFlight, type OutboxRow } from '../store/outbox.js';
@@ -80,7 +80,11 @@ export class OutboxWorker {
     for (;;) {
       if (this.runner.isStopped) return;
       const rows = claimDue(this.ctx.db, iso(this.ctx.clock()), 32);
-      if (rows.length === 0) return;
+      if (rows.length === 0) {
+        // Nothing more due: the last payload (up to ~18 MB, and its shared armor) is not kept for later.
+        this.lastPayload = null;
+        return;
+      }
       // Small mail goes out several at a time (each maildir file or SMTP transaction waits on
       // I/O); a copy of a large relay goes alone, so that only one is in memory at a time.
       const large = rows.filter((r) => this.isLarge(r));
@@ -158,7 +162,7 @@ export class OutboxWorker {
       } catch {
         throw new Error(`payload #${id} is missing from the database`);
       }
-      const data = stored.inline ? Promise.resolve(stored.inline) : readFile(join(dataFiles(this.ctx.config.instance.dataDir).blobs, stored.file));
+      const data = stored.inline ? Promise.resolve(stored.inline) : readStoredBytes(dataFiles(this.ctx.config.instance.dataDir).blobs, stored.file);
       this.lastPayload = { id, data };
       // A read that failed is not kept: the next attempt reads again (the file may be restored).
       data.catch(() => {

@@ -4,6 +4,7 @@ import { parentPort } from 'node:worker_threads';
 import * as openpgp from 'openpgp';
 import { gpgCompatible } from './keys.js';
 import { collect, sliceStream } from './streams.js';
+import { collectGarbageNow } from '../memory.js';
 
 export interface SignEncryptRequest {
   id: number;
@@ -54,5 +55,8 @@ parentPort!.on('message', (req: SignEncryptRequest) => {
       reply = { id: req.id, ok: false, error: err instanceof Error ? err.message : String(err) };
     }
     parentPort!.postMessage(reply, reply.ok ? [reply.encryptedData.buffer as ArrayBuffer] : []);
+    // Only payloads over 4 MiB come here: the copies made while signing and encrypting one are
+    // freed now rather than held by an idle thread until its next payload.
+    collectGarbageNow();
   })();
 });

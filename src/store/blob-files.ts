@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, statSync, unlinkSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SEALED_HEAD_BYTES, type Sealer } from './seal.js';
 
@@ -53,10 +53,31 @@ async function writeDurably(dir: string, suffix: string, fill: (write: (b: Uint8
   return name;
 }
 
+/**
+ * Files storeBytes wrote, by name, with the bytes written, for as long as something else in this
+ * process still holds them: a relay's encrypted data is written, then read back at once by the
+ * outbox for its copies, and for a 25 MB report that was another 18 MB buffer beside the one still
+ * in memory (issue 16). Names are unique, and such a file is never rewritten.
+ */
+const written = new Map<string, WeakRef<Uint8Array>>();
+const forget = new FinalizationRegistry<string>((name) => {
+  if (written.get(name)?.deref() === undefined) written.delete(name);
+});
+
 /** Stores bytes that are already ciphertext: inline when small, else in a durable file. */
 export async function storeBytes(dir: string, data: Uint8Array, suffix: string): Promise<Stored> {
   if (data.length <= INLINE_LIMIT) return { inline: Buffer.from(data.buffer, data.byteOffset, data.length), file: null };
-  return { inline: null, file: await writeDurably(dir, suffix, (write) => write(data)) };
+  const file = await writeDurably(dir, suffix, (write) => write(data));
+  written.set(file, new WeakRef(data));
+  forget.register(data, file);
+  return { inline: null, file };
+}
+
+/** The bytes of a file storeBytes wrote under `dir`: those still in memory, or else read from it. */
+export async function readStoredBytes(dir: string, file: string): Promise<Buffer> {
+  const held = written.get(file)?.deref();
+  if (held) return Buffer.from(held.buffer, held.byteOffset, held.length);
+  return readFile(join(dir, file));
 }
 
 /**

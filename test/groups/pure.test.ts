@@ -11,6 +11,7 @@ import '../unit/cvss4.test.js';
 import '../unit/deadlines.test.js';
 import '../unit/errata.test.js';
 import '../unit/incident.test.js';
+import '../unit/memory.test.js';
 import '../unit/notice-window.test.js';
 import '../unit/silent-fix.test.js';
 import '../unit/slow-projects.test.js';

@@ -5,7 +5,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { INLINE_LIMIT, readSealed, removeOrphanFiles, storeBytes, storeSealed } from '../../src/store/blob-files.js';
+import { INLINE_LIMIT, readSealed, readStoredBytes, removeOrphanFiles, storeBytes, storeSealed } from '../../src/store/blob-files.js';
+import { collectGarbageNow } from '../../src/memory.js';
 import { sealerFor } from '../../src/store/seal.js';
 
 const sealer = sealerFor(randomBytes(32));
@@ -38,4 +39,22 @@ t.test('small blobs stay inline, large ones become sealed 0600 files that read b
   t.same(removeOrphanFiles(dir, new Set([stored.file!])), [], 'fresh files are left alone (a row may be about to name them)');
   t.same(removeOrphanFiles(dir, new Set([stored.file!]), Date.now() + 3_600_000), [large.file!], 'older ones no row names are removed');
   t.same(readdirSync(dir), [stored.file!]);
+});
+
+t.test('a stored file reads back as written: from memory while this process holds the bytes, then from the file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vmtd-blobs-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  let data: Buffer | null = randomBytes(INLINE_LIMIT + 1);
+  const copy = Buffer.from(data);
+  const { file } = await storeBytes(dir, data, '.pgp');
+  t.ok(file, 'a file');
+  t.same(readFileSync(join(dir, file!)), copy, 'the file holds the bytes');
+  const held = await readStoredBytes(dir, file!);
+  t.equal(held.buffer, data.buffer, 'while held: the same memory, no second copy');
+  data = null;
+  collectGarbageNow();
+  await new Promise((r) => setImmediate(r));
+  collectGarbageNow();
+  writeFileSync(join(dir, file!), Buffer.from('changed on disk'));
+  t.equal((await readStoredBytes(dir, file!)).toString(), 'changed on disk', 'once let go: read from the file');
 });
