@@ -4,7 +4,7 @@ import { composeLetter, keyBook, lettersToCoordinators } from '../compose/letter
 import { formatUtc } from '../commands/embargo.js';
 import { recipientKey } from '../identity/recipient-key.js';
 import { withKeysOf } from '../identity/projects.js';
-import { deadlineActions, type DeadlineAction } from '../scheduler/deadlines.js';
+import { deadlineActions, deadlineHorizon, type DeadlineAction } from '../scheduler/deadlines.js';
 import { membersOf } from '../store/cases.js';
 import { addEvent } from '../store/events.js';
 import { claimOnce } from '../store/notices.js';
@@ -102,9 +102,12 @@ export async function runDeadlines(ctx: Omit<Vmtd, 'verpKey' | 'crypto'>, now: D
   let facts: DeadlineFacts[];
   let actions: DeadlineAction[];
   try {
-    facts = deadlineFacts(ctx.db);
+    const policy = { maxEmbargoDays: p.maxEmbargoDays, reminderDays: p.reminderDays, atLimit: p.atLimit };
+    // Cases reported after the horizon have nothing due; a day's margin keeps any stored time format in.
+    const upTo = iso(new Date(deadlineHorizon(now, policy).getTime() + 86_400_000));
+    facts = deadlineFacts(ctx.db, upTo);
     const cases = facts.map((f) => ({ id: f.id, state: f.state, createdAt: new Date(f.createdAt), overridden: f.overridden, approved: f.advisory?.state === 'approved' }));
-    actions = deadlineActions(cases, now, { maxEmbargoDays: p.maxEmbargoDays, reminderDays: p.reminderDays, atLimit: p.atLimit }, deadlineKeysDone(ctx.db));
+    actions = deadlineActions(cases, now, policy, deadlineKeysDone(ctx.db, upTo));
   } catch (err) {
     // The caller's other work goes on; the next pass reads the facts again.
     ctx.log.error({ err: (err as Error)?.message ?? String(err) }, 'reading the deadline facts failed; the next pass tries again');

@@ -31,6 +31,17 @@ export function limitOf(createdAt: Date, maxEmbargoDays: number): Date {
 }
 
 /**
+ * The latest report time at which a case can have a deadline action due at `now`: a case reported
+ * later is still before its first reminder window (limit − the largest reminder day). Pure. With
+ * it the facts are read only for the cases that can matter (with 10,000 open cases most are recent:
+ * reading them all made the planner's pass ~130 ms, issue 16).
+ */
+export function deadlineHorizon(now: Date, policy: Pick<DeadlinePolicy, 'maxEmbargoDays' | 'reminderDays'>): Date {
+  const earliest = Math.max(0, ...policy.reminderDays.filter((n) => n > 0));
+  return new Date(now.getTime() - (policy.maxEmbargoDays - earliest) * DAY);
+}
+
+/**
  * The reminder that is current at `now`: the smallest of `days` whose window (limit − N days) has
  * opened, before the limit; null before the first window and from the limit on. A pass after
  * downtime sends only the most urgent reminder, never a backlog of stale ones. Pure.

@@ -210,16 +210,16 @@ export interface DeadlineFacts {
   projects: Array<{ id: string; status: string }>;
 }
 
-/** The open cases (new, triaged, accepted, scheduled), for the disclosure-limit job. */
-export function deadlineFacts(db: Db): DeadlineFacts[] {
+/** The open cases (new, triaged, accepted, scheduled) reported at or before `reportedUpTo` (ISO), for the disclosure-limit job. */
+export function deadlineFacts(db: Db, reportedUpTo: string): DeadlineFacts[] {
   const rows = db
     .prepare(
       `SELECT c.id, c.state, c.created_at AS createdAt, c.embargo, (c.embargo_override IS NOT NULL AND c.embargo_override != '') AS overridden,
               a.revision, a.state AS advState
        FROM cases c LEFT JOIN advisories a ON a.case_id = c.id AND a.revision = (SELECT MAX(revision) FROM advisories WHERE case_id = c.id)
-       WHERE c.state IN ('new', 'triaged', 'accepted', 'scheduled') ORDER BY c.created_at`,
+       WHERE c.state IN ('new', 'triaged', 'accepted', 'scheduled') AND c.created_at <= ? ORDER BY c.created_at`,
     )
-    .all() as Array<{ id: string; state: string; createdAt: string; embargo: string | null; overridden: number; revision: number | null; advState: string | null }>;
+    .all(reportedUpTo) as Array<{ id: string; state: string; createdAt: string; embargo: string | null; overridden: number; revision: number | null; advState: string | null }>;
   // One query for the projects of all of them (not one per case).
   const projects = new Map<string, Array<{ id: string; status: string }>>();
   const named = db.prepare('SELECT case_id AS caseId, project_id AS id, status FROM case_projects WHERE case_id IN (SELECT value FROM json_each(?)) ORDER BY project_id');
@@ -238,16 +238,17 @@ export function deadlineFacts(db: Db): DeadlineFacts[] {
 }
 
 /**
- * Keys of the deadline notices already claimed for the open cases (the only ones the deadline
- * rule looks at): `deadline:CASE:…`, each case's found by a range of the notices' unique key.
+ * Keys of the deadline notices already claimed for the open cases reported at or before
+ * `reportedUpTo` (the only ones the deadline rule looks at): `deadline:CASE:…`, each case's found
+ * by a range of the notices' unique key.
  */
-export function deadlineKeysDone(db: Db): Set<string> {
+export function deadlineKeysDone(db: Db, reportedUpTo: string): Set<string> {
   const rows = db
     .prepare(
       `SELECT n.key FROM cases c JOIN notices n ON n.key > 'deadline:' || c.id || ':' AND n.key < 'deadline:' || c.id || ';'
-       WHERE c.state IN ('new', 'triaged', 'accepted', 'scheduled') AND n.state != 'planned'`,
+       WHERE c.state IN ('new', 'triaged', 'accepted', 'scheduled') AND c.created_at <= ? AND n.state != 'planned'`,
     )
-    .all() as Array<{ key: string }>;
+    .all(reportedUpTo) as Array<{ key: string }>;
   return new Set(rows.map((r) => r.key));
 }
 

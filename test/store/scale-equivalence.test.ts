@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { buildScaleDb } from '../../bench/scale-data.js';
 import { cveReminders } from '../../src/scheduler/cve-reminders.js';
-import { deadlineActions } from '../../src/scheduler/deadlines.js';
+import { deadlineActions, deadlineHorizon, type DeadlineCase } from '../../src/scheduler/deadlines.js';
 import { fixReminders } from '../../src/scheduler/fix-reminders.js';
 import { isoMinute, plan } from '../../src/scheduler/planner.js';
 import { slowProjects } from '../../src/scheduler/slow-projects.js';
@@ -84,12 +84,18 @@ t.test('the planner decides the same', async (t) => {
   t.ok(new Set(actions.map((a) => a.kind)).size >= 4, `several kinds of action: ${[...new Set(actions.map((a) => a.kind))].join(', ')}`);
 });
 
-t.test('the deadline rule decides the same', async (t) => {
-  const facts = deadlineFacts(db).map((f) => ({ id: f.id, state: f.state, createdAt: new Date(f.createdAt), overridden: f.overridden, approved: f.advisory?.state === 'approved' }));
+t.test('the deadline rule decides the same, reading only the cases reported up to its horizon', async (t) => {
   const policy = { maxEmbargoDays: 60, reminderDays: [14, 7, 2], atLimit: 'alert' as const };
-  const later = new Date(now.getTime() + 10 * DAY);
-  t.same(deadlineActions(facts, later, policy, deadlineKeysDone(db)), deadlineActions(facts, later, policy, oldDeadlineKeysDone(db)));
-  t.ok(deadlineActions(facts, later, policy, deadlineKeysDone(db)).length > 0, 'some are due');
+  const asCases = (upTo: string): DeadlineCase[] => deadlineFacts(db, upTo).map((f) => ({ id: f.id, state: f.state, createdAt: new Date(f.createdAt), overridden: f.overridden, approved: f.advisory?.state === 'approved' }));
+  const all = asCases('9999');
+  for (const days of [10, 40, 70]) {
+    const later = new Date(now.getTime() + days * DAY);
+    const upTo = iso(deadlineHorizon(later, policy).getTime() + DAY);
+    const read = asCases(upTo);
+    const actions = deadlineActions(read, later, policy, deadlineKeysDone(db, upTo));
+    t.same(actions, deadlineActions(all, later, policy, oldDeadlineKeysDone(db)), `${days} days on: the same actions (${actions.length}) from ${read.length} of ${all.length} open cases`);
+    if (days === 10) t.ok(actions.length > 0 && read.length < all.length, 'some are due, and fewer cases were read');
+  }
 });
 
 t.test('the calendar catch-up finds the same cases', async (t) => {

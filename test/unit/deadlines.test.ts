@@ -3,7 +3,7 @@
 // overridden cases; at the limit publish only an approved advisory of a publishable case.
 import t from 'tap';
 import fc from 'fast-check';
-import { currentReminder, deadlineActions, limitOf, type DeadlineCase, type DeadlinePolicy } from '../../src/scheduler/deadlines.js';
+import { currentReminder, deadlineActions, deadlineHorizon, limitOf, type DeadlineCase, type DeadlinePolicy } from '../../src/scheduler/deadlines.js';
 import { applyProjectLines } from '../../src/commands/project-keywords.js';
 import { contactFingerprint, median, projectRecord, type RegisteredProject } from '../../src/cases/project.js';
 import { routeProjects } from '../../src/intake/route.js';
@@ -72,6 +72,27 @@ t.test('properties: each notice once, never after the limit a reminder, nothing 
     ),
   );
   t.pass('held for every schedule');
+});
+
+t.test('property: the cases reported after the horizon have nothing due (the job reads only those before it)', async (t) => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 120 }),
+      fc.array(fc.integer({ min: -5, max: 150 }), { maxLength: 5 }),
+      fc.array(fc.record({ hoursAgo: fc.integer({ min: -24, max: 200 * 24 }), state: states, overridden: fc.boolean(), approved: fc.boolean() }), { minLength: 1, maxLength: 30 }),
+      fc.constantFrom('alert' as const, 'publish' as const),
+      (maxEmbargoDays, reminderDays, shapes, atLimit) => {
+        const policy = { maxEmbargoDays, reminderDays, atLimit };
+        const now = new Date('2026-06-01T12:00:00Z');
+        const cases = shapes.map((c, i) => ({ ...kase(c), id: `SEC-2026-${String(i).padStart(4, '0')}`, createdAt: new Date(now.getTime() - c.hoursAgo * 3_600_000) }));
+        const horizon = deadlineHorizon(now, policy).getTime();
+        const all = deadlineActions(cases, now, policy, new Set());
+        return JSON.stringify(deadlineActions(cases.filter((c) => c.createdAt.getTime() <= horizon), now, policy, new Set())) === JSON.stringify(all);
+      },
+    ),
+    { numRuns: 500 },
+  );
+  t.pass('the same actions for 500 policies and sets of cases');
 });
 
 const project = (over: Partial<RegisteredProject> = {}): RegisteredProject => ({ id: 'libfoo', name: 'libfoo', policyAgreedAt: null, active: true, fixesUrl: null, source: 'config', createdAt: '', updatedAt: '', contacts: [], ...over });
