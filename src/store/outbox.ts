@@ -1,5 +1,4 @@
-import type { Statement } from 'better-sqlite3';
-import { withoutOwnFsync, type Db } from './db.js';
+import { statement, withoutOwnFsync, type Db } from './db.js';
 import type { Stored } from './blob-files.js';
 
 export type OutboxKind = 'ack' | 'relay' | 'notice' | 'answer' | 'advisory' | 'digest' | 'alert';
@@ -34,18 +33,6 @@ export interface OutboxRow {
   keyPacket: Buffer | null;
 }
 
-// Statements prepared once per database: the outbox runs a few per mail (11 mails per 10-member
-// report), and preparing them each time was ~0.5 ms of the event loop's time per report (issue 16).
-const statements = new WeakMap<Db, Map<string, Statement>>();
-
-function stmt(db: Db, sql: string): Statement {
-  let byText = statements.get(db);
-  if (!byText) statements.set(db, (byText = new Map()));
-  let s = byText.get(sql);
-  if (!s) byText.set(sql, (s = db.prepare(sql)));
-  return s;
-}
-
 // Payload rows already written, by the object queued mails share. A rolled-back transaction is
 // retried with freshly composed mail (new objects), so a stale entry is never looked up.
 const payloadIds = new WeakMap<SharedPayload, number>();
@@ -57,18 +44,18 @@ export function enqueue(db: Db, mail: OutgoingMail, at: string): number {
     payloadId = payloadIds.get(mail.shared.payload) ?? null;
     if (payloadId === null) {
       const { inline, file } = mail.shared.payload.stored;
-      payloadId = Number(stmt(db, 'INSERT INTO payloads (data, file) VALUES (?, ?)').run(inline ?? Buffer.alloc(0), file).lastInsertRowid);
+      payloadId = Number(statement(db, 'INSERT INTO payloads (data, file) VALUES (?, ?)').run(inline ?? Buffer.alloc(0), file).lastInsertRowid);
       payloadIds.set(mail.shared.payload, payloadId);
     }
   }
-  const info = stmt(db, 'INSERT INTO outbox (case_id, kind, message_id, rcpt, raw, next_attempt_at, created_at, source_message, payload_id, pkesk) VALUES (?,?,?,?,?,?,?,?,?,?)')
+  const info = statement(db, 'INSERT INTO outbox (case_id, kind, message_id, rcpt, raw, next_attempt_at, created_at, source_message, payload_id, pkesk) VALUES (?,?,?,?,?,?,?,?,?,?)')
     .run(mail.caseId, mail.kind, mail.messageId, mail.rcpt.toLowerCase(), mail.raw, at, at, mail.sourceMessage ?? null, payloadId, mail.shared?.keyPacket ?? null);
   return Number(info.lastInsertRowid);
 }
 
 /** Where the shared encrypted data of a payload row is kept. */
 export function payloadData(db: Db, id: number): Stored {
-  const r = stmt(db, 'SELECT data, file FROM payloads WHERE id = ?').get(id) as { data: Buffer; file: string | null };
+  const r = statement(db, 'SELECT data, file FROM payloads WHERE id = ?').get(id) as { data: Buffer; file: string | null };
   return r.file ? { inline: null, file: r.file } : { inline: r.data, file: null };
 }
 
@@ -86,12 +73,12 @@ export function claimDue(db: Db, at: string, limit = 50): OutboxRow[] {
 function claim(db: Db, at: string, limit: number): OutboxRow[] {
   return db
     .transaction(() => {
-      const rows = stmt(
+      const rows = statement(
         db,
         `SELECT id, case_id AS caseId, kind, message_id AS messageId, rcpt, raw, attempts, payload_id AS payloadId, pkesk AS keyPacket FROM outbox
            WHERE state IN ('queued','sending') AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
       ).all(at, limit) as OutboxRow[];
-      const mark = stmt(db, "UPDATE outbox SET state = 'sending' WHERE id = ?");
+      const mark = statement(db, "UPDATE outbox SET state = 'sending' WHERE id = ?");
       for (const r of rows) mark.run(r.id);
       return rows;
     })
@@ -104,11 +91,11 @@ export function recoverInFlight(db: Db, at: string): number {
 }
 
 export function markSent(db: Db, id: number, at: string): void {
-  stmt(db, "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?").run(at, id);
+  statement(db, "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = NULL WHERE id = ?").run(at, id);
 }
 
 export function markRetry(db: Db, id: number, error: string, nextAt: string): void {
-  stmt(db, "UPDATE outbox SET state = 'queued', attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?").run(error, nextAt, id);
+  statement(db, "UPDATE outbox SET state = 'queued', attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?").run(error, nextAt, id);
 }
 
 export function markFailed(db: Db, id: number, error: string): void {
@@ -139,6 +126,6 @@ export function outboxFacts(db: Db, id: number): OutboxFacts | undefined {
 
 /** How many automatic answers (acks and command answers) to `rcpt` were queued since `since`: for rate limits. */
 export function countAnswersTo(db: Db, rcpt: string, since: string): number {
-  return (stmt(db, "SELECT COUNT(*) AS n FROM outbox WHERE rcpt = ? AND kind IN ('ack','answer') AND created_at >= ?").get(rcpt.toLowerCase(), since) as { n: number }).n;
+  return (statement(db, "SELECT COUNT(*) AS n FROM outbox WHERE rcpt = ? AND kind IN ('ack','answer') AND created_at >= ?").get(rcpt.toLowerCase(), since) as { n: number }).n;
 }
 

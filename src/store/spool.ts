@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { Db } from './db.js';
+import { statement, type Db } from './db.js';
 import type { Sealer } from './seal.js';
 import { readSealed, type Stored } from './blob-files.js';
 import { addEvent } from './events.js';
@@ -34,8 +34,7 @@ export function spoolMessage(db: Db, sealer: Sealer, raw: Buffer, envelope: Enve
  * durable). When this returns, the message survives a crash: only then may the sender be told 250.
  */
 export function spoolSealed(db: Db, raw: Stored, size: number, envelope: Envelope, at: string): number {
-  const info = db
-    .prepare('INSERT INTO spool (received_at, via, mail_from, rcpt_to, size, raw_sealed, raw_file) VALUES (?, ?, ?, ?, ?, ?, ?)')
+  const info = statement(db, 'INSERT INTO spool (received_at, via, mail_from, rcpt_to, size, raw_sealed, raw_file) VALUES (?, ?, ?, ?, ?, ?, ?)')
     .run(at, envelope.via, envelope.mailFrom, JSON.stringify(envelope.rcptTo), size, raw.inline ?? Buffer.alloc(0), raw.file);
   return Number(info.lastInsertRowid);
 }
@@ -56,7 +55,7 @@ interface RawRow {
  * IDs, and whether each is held in its row (small) rather than in a spool file.
  */
 export function pendingSpool(db: Db, limit = 100, afterId = 0): Array<{ id: number; inRow: boolean }> {
-  return (db.prepare("SELECT id, raw_file IS NULL AS inRow FROM spool WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?").all(afterId, limit) as Array<{ id: number; inRow: number }>).map(
+  return (statement(db, "SELECT id, raw_file IS NULL AS inRow FROM spool WHERE state = 'pending' AND id > ? ORDER BY id LIMIT ?").all(afterId, limit) as Array<{ id: number; inRow: number }>).map(
     (r) => ({ id: r.id, inRow: r.inRow === 1 }),
   );
 }
@@ -66,7 +65,7 @@ export function pendingSpool(db: Db, limit = 100, afterId = 0): Array<{ id: numb
  * read from `spoolDir` and opened without stalling the event loop).
  */
 export async function spoolRow(db: Db, sealer: Sealer, spoolDir: string, id: number): Promise<SpoolRow | undefined> {
-  const r = db.prepare('SELECT id, received_at, via, mail_from, rcpt_to, raw_sealed, raw_file, attempts FROM spool WHERE id = ?').get(id) as RawRow | undefined;
+  const r = statement(db, 'SELECT id, received_at, via, mail_from, rcpt_to, raw_sealed, raw_file, attempts FROM spool WHERE id = ?').get(id) as RawRow | undefined;
   if (!r) return undefined;
   const raw = r.raw_file ? await readSealed(sealer, join(spoolDir, r.raw_file)) : sealer.open(r.raw_sealed);
   return {
@@ -80,18 +79,18 @@ export async function spoolRow(db: Db, sealer: Sealer, spoolDir: string, id: num
 
 /** Records the outcome of processing; call inside the transaction that applied it. */
 export function markSpoolDone(db: Db, id: number, outcome: SpoolOutcome, caseId: string | null, at: string, reason: string | null = null): void {
-  db.prepare("UPDATE spool SET state = 'done', outcome = ?, case_id = ?, processed_at = ?, reason = ? WHERE id = ?").run(outcome, caseId, at, reason, id);
+  statement(db, "UPDATE spool SET state = 'done', outcome = ?, case_id = ?, processed_at = ?, reason = ? WHERE id = ?").run(outcome, caseId, at, reason, id);
 }
 
 /** Quarantines a message with a reason that names the problem, never the content. */
 export function quarantineSpool(db: Db, id: number, reason: string, at: string): void {
-  db.prepare("UPDATE spool SET state = 'quarantined', reason = ?, processed_at = ? WHERE id = ?").run(reason, at, id);
+  statement(db, "UPDATE spool SET state = 'quarantined', reason = ?, processed_at = ? WHERE id = ?").run(reason, at, id);
 }
 
 /** Counts a failed processing attempt (a bug or transient error), so a poison message is quarantined. */
 export function countSpoolAttempt(db: Db, id: number): number {
-  db.prepare('UPDATE spool SET attempts = attempts + 1 WHERE id = ?').run(id);
-  return (db.prepare('SELECT attempts FROM spool WHERE id = ?').get(id) as { attempts: number }).attempts;
+  statement(db, 'UPDATE spool SET attempts = attempts + 1 WHERE id = ?').run(id);
+  return (statement(db, 'SELECT attempts FROM spool WHERE id = ?').get(id) as { attempts: number }).attempts;
 }
 
 export interface QuarantinedRow {
@@ -103,8 +102,7 @@ export interface QuarantinedRow {
 
 /** Quarantined messages, newest first, for `vmtd case list` and doctor. */
 export function quarantined(db: Db): QuarantinedRow[] {
-  return db
-    .prepare("SELECT id, received_at AS receivedAt, mail_from AS mailFrom, reason FROM spool WHERE state = 'quarantined' ORDER BY id DESC")
+  return statement(db, "SELECT id, received_at AS receivedAt, mail_from AS mailFrom, reason FROM spool WHERE state = 'quarantined' ORDER BY id DESC")
     .all() as QuarantinedRow[];
 }
 
@@ -147,12 +145,12 @@ const facts = (r: Omit<SpoolFacts, 'rcptTo'> & { rcptTo: string }): SpoolFacts =
  */
 export function spoolList(db: Db, opts: { quarantinedOnly?: boolean } = {}): SpoolFacts[] {
   const where = opts.quarantinedOnly ? "state = 'quarantined'" : "state IN ('pending', 'quarantined') OR reason IS NOT NULL";
-  return (db.prepare(`SELECT ${factsColumns} FROM spool WHERE ${where} ORDER BY id`).all() as Array<Parameters<typeof facts>[0]>).map(facts);
+  return (statement(db, `SELECT ${factsColumns} FROM spool WHERE ${where} ORDER BY id`).all() as Array<Parameters<typeof facts>[0]>).map(facts);
 }
 
 /** One row's facts, whatever its state. */
 export function spoolFacts(db: Db, id: number): SpoolFacts | undefined {
-  const r = db.prepare(`SELECT ${factsColumns} FROM spool WHERE id = ?`).get(id) as Parameters<typeof facts>[0] | undefined;
+  const r = statement(db, `SELECT ${factsColumns} FROM spool WHERE id = ?`).get(id) as Parameters<typeof facts>[0] | undefined;
   return r && facts(r);
 }
 
@@ -166,7 +164,7 @@ export function releaseSpool(db: Db, id: number, actor: string, at: string): Spo
     .transaction(() => {
       const before = spoolFacts(db, id);
       if (!before || before.state !== 'quarantined') return before?.state;
-      db.prepare("UPDATE spool SET state = 'pending', attempts = 0, reason = NULL, processed_at = NULL WHERE id = ? AND state = 'quarantined'").run(id);
+      statement(db, "UPDATE spool SET state = 'pending', attempts = 0, reason = NULL, processed_at = NULL WHERE id = ? AND state = 'quarantined'").run(id);
       addEvent(db, before.caseId, at, actor, 'spool-released', { spool: id, reason: before.reason });
       return before.state;
     })
@@ -182,7 +180,7 @@ export function dropSpool(db: Db, id: number, actor: string, at: string): SpoolF
     .transaction(() => {
       const before = spoolFacts(db, id);
       if (!before || before.state !== 'quarantined') return before?.state;
-      db.prepare("UPDATE spool SET state = 'done', outcome = 'dropped', processed_at = ? WHERE id = ? AND state = 'quarantined'").run(at, id);
+      statement(db, "UPDATE spool SET state = 'done', outcome = 'dropped', processed_at = ? WHERE id = ? AND state = 'quarantined'").run(at, id);
       addEvent(db, before.caseId, at, actor, 'spool-dropped', { spool: id, reason: before.reason });
       return before.state;
     })
@@ -191,12 +189,11 @@ export function dropSpool(db: Db, id: number, actor: string, at: string): SpoolF
 
 /** Messages quarantined since `since` and still in quarantine, by reason (most frequent first): for the digest. */
 export function quarantineReasonsSince(db: Db, since: string): Array<{ reason: string; count: number }> {
-  return db
-    .prepare("SELECT COALESCE(reason, '(no reason recorded)') AS reason, COUNT(*) AS count FROM spool WHERE state = 'quarantined' AND processed_at >= ? GROUP BY 1 ORDER BY 2 DESC, 1")
+  return statement(db, "SELECT COALESCE(reason, '(no reason recorded)') AS reason, COUNT(*) AS count FROM spool WHERE state = 'quarantined' AND processed_at >= ? GROUP BY 1 ORDER BY 2 DESC, 1")
     .all(since) as Array<{ reason: string; count: number }>;
 }
 
 /** How many spooled messages wait for processing. */
 export function spoolBacklog(db: Db): number {
-  return (db.prepare("SELECT COUNT(*) AS n FROM spool WHERE state = 'pending'").get() as { n: number }).n;
+  return (statement(db, "SELECT COUNT(*) AS n FROM spool WHERE state = 'pending'").get() as { n: number }).n;
 }
