@@ -7,7 +7,7 @@ import { dataFiles } from '../store/layout.js';
 import { readStoredBytes } from '../store/blob-files.js';
 import { bounceAddress } from '../mail/addresses.js';
 import { addEvent } from '../store/events.js';
-import { claimDue, enqueue, markFailed, markRetry, markSent, outboxFacts, payloadData, recoverInFlight, type OutboxRow } from '../store/outbox.js';
+import { claimDue, enqueue, markAllSent, markFailed, markRetry, outboxFacts, payloadData, recoverInFlight, type OutboxRow } from '../store/outbox.js';
 import { nextAttempt, pastHorizon } from './backoff.js';
 import { materialize } from './materialize.js';
 import { lettersToCoordinators } from '../compose/letters.js';
@@ -91,9 +91,8 @@ export class OutboxWorker {
       const results = [...(await inParallel(rows.filter((r) => !large.includes(r)), CONCURRENCY, (r) => this.attempt(r)))];
       for (const r of large) results.push(await this.attempt(r));
       // One commit for every delivered row: a crash before it re-sends those few (same Message-IDs).
-      const at = iso(this.ctx.clock());
       const sent = results.filter((r) => r.result.ok);
-      this.ctx.db.transaction(() => sent.forEach((r) => markSent(this.ctx.db, r.row.id, at)))();
+      markAllSent(this.ctx.db, sent.map((r) => r.row.id), iso(this.ctx.clock()));
       for (const { row } of sent) {
         counters.delivered.inc({ kind: row.kind });
         this.ctx.log.info({ outbox: row.id, case: row.caseId, kind: row.kind }, 'delivered');
