@@ -22,6 +22,12 @@ const here = (): string => {
   return file;
 };
 
+t.test('the unit and npm start run the daemon with the allocator setting README "Memory" relies on', async (t) => {
+  t.match(unit, /^Environment=MALLOC_MMAP_THRESHOLD_=131072$/m, 'the unit');
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  t.match(pkg.scripts.start, /^MALLOC_MMAP_THRESHOLD_=131072 node bin\/vmtd\.js serve/, 'npm start');
+});
+
 t.test('systemd/vmtd.service verifies and is hardened', { skip: hasAnalyze ? false : 'SKIPPED: systemd-analyze is not installed' }, async (t) => {
   const lines = unit.split('\n');
   for (const directive of [
