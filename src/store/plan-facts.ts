@@ -39,33 +39,38 @@ export function loadPlanCases(db: Db): PlanCase[] {
        -- The order the whole-table read gave (its plan: open cases by state, then published ones).
        ORDER BY c.state = 'published', c.state, c.rowid`,
     )
-    .all() as Array<{
-    id: string;
-    state: string;
-    created_at: string;
-    embargo: string | null;
-    leaked_at: string | null;
-    embargo_override: string | null;
-    adv_revision: number | null;
-    adv_state: string | null;
-    approved_at: string | null;
-    published_revision: number | null;
-  }>;
+    // Rows as arrays (better-sqlite3's raw mode), in the columns' order: with 10,000 open cases,
+    // making an object per row was ~12 of this read's ~40 ms (issue 16).
+    .raw(true)
+    .all() as Array<
+    [
+      id: string,
+      state: string,
+      createdAt: string,
+      embargo: string | null,
+      leakedAt: string | null,
+      embargoOverride: string | null,
+      advRevision: number | null,
+      advState: string | null,
+      approvedAt: string | null,
+      publishedRevision: number | null,
+    ]
+  >;
   const stakeholders = new Map<string, string[]>();
   const linked = db.prepare('SELECT case_id, stakeholder FROM case_stakeholders WHERE case_id IN (SELECT value FROM json_each(?)) ORDER BY stakeholder');
-  for (const r of linked.all(JSON.stringify(rows.map((c) => c.id))) as Array<{ case_id: string; stakeholder: string }>) {
+  for (const r of linked.all(JSON.stringify(rows.map((c) => c[0]))) as Array<{ case_id: string; stakeholder: string }>) {
     stakeholders.set(r.case_id, [...(stakeholders.get(r.case_id) ?? []), r.stakeholder]);
   }
-  return rows.map((r) => ({
-    id: r.id,
-    state: r.state,
-    createdAt: new Date(r.created_at),
-    embargo: d(r.embargo),
-    leakedAt: d(r.leaked_at),
-    overridden: r.embargo_override !== null && r.embargo_override !== '',
-    advisory: r.adv_state && r.adv_revision !== null ? { revision: r.adv_revision, state: r.adv_state, approvedAt: d(r.approved_at) } : null,
-    publishedRevision: r.published_revision,
-    stakeholders: stakeholders.get(r.id) ?? [],
+  return rows.map(([id, state, createdAt, embargo, leakedAt, embargoOverride, advRevision, advState, approvedAt, publishedRevision]) => ({
+    id,
+    state,
+    createdAt: new Date(createdAt),
+    embargo: d(embargo),
+    leakedAt: d(leakedAt),
+    overridden: embargoOverride !== null && embargoOverride !== '',
+    advisory: advState && advRevision !== null ? { revision: advRevision, state: advState, approvedAt: d(approvedAt) } : null,
+    publishedRevision,
+    stakeholders: stakeholders.get(id) ?? [],
   }));
 }
 
