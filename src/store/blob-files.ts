@@ -76,7 +76,8 @@ export async function storeBytes(dir: string, data: Uint8Array, suffix: string):
 /** The bytes of a file storeBytes wrote under `dir`: those still in memory, or else read from it. */
 export async function readStoredBytes(dir: string, file: string): Promise<Buffer> {
   const held = written.get(file)?.deref();
-  if (held) return Buffer.from(held.buffer, held.byteOffset, held.length);
+  // A held buffer handed to a worker since (transferred) is empty here: then the file it is.
+  if (held && held.byteLength > 0) return Buffer.from(held.buffer, held.byteOffset, held.length);
   return readFile(join(dir, file));
 }
 

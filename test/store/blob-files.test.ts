@@ -58,3 +58,14 @@ t.test('a stored file reads back as written: from memory while this process hold
   writeFileSync(join(dir, file!), Buffer.from('changed on disk'));
   t.equal((await readStoredBytes(dir, file!)).toString(), 'changed on disk', 'once let go: read from the file');
 });
+
+t.test('a stored file whose bytes in memory were handed to another thread since is read from the file', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vmtd-blobs-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const data = new Uint8Array(randomBytes(INLINE_LIMIT + 7));
+  const copy = Buffer.from(data);
+  const { file } = await storeBytes(dir, data, '.pgp');
+  structuredClone(data, { transfer: [data.buffer] }); // as a postMessage to a worker would
+  t.equal(data.byteLength, 0, 'the memory is gone from here');
+  t.same(await readStoredBytes(dir, file!), copy, 'read back whole, from the file');
+});
