@@ -130,6 +130,16 @@ export async function planner(keys: KeyCache): Promise<ScenarioResult> {
     due = (await runPlanner(engine.ctx)).due;
     passes.push(performance.now() - t);
   }
+  // A pass reads the database again only when it changed since the last pass (planReads): under
+  // mail, every pass does. Here one open case is touched (its updated_at) before each pass.
+  const changedPasses: number[] = [];
+  const touch = db.prepare('UPDATE cases SET updated_at = ? WHERE id = ?');
+  for (let i = 0; i < (quick ? 3 : 7); i++) {
+    touch.run(new Date(now + i * 1000).toISOString(), 'SEC-2025-00001');
+    const t = performance.now();
+    await runPlanner(engine.ctx);
+    changedPasses.push(performance.now() - t);
+  }
   // The digest pass renders one mail per coordinator listing the reminders (at most 200).
   let digestMs = NaN;
   let digestSent = 0;
@@ -139,13 +149,15 @@ export async function planner(keys: KeyCache): Promise<ScenarioResult> {
     digestMs = performance.now() - td;
   }
   line('first pass (creates the planned-notice rows) (ms)', `${ms(firstMs, 1)}  (${s0.due} actions due)`);
-  line('steady pass, median / max (ms)', `${ms(median(passes), 1)} / ${ms(Math.max(...passes), 1)}  (${due} actions due)`);
+  line('steady pass, nothing changed since the last, median / max (ms)', `${ms(median(passes), 1)} / ${ms(Math.max(...passes), 1)}  (${due} actions due)`);
+  line('pass after a case changed, median / max (ms)', `${ms(median(changedPasses), 1)} / ${ms(Math.max(...changedPasses), 1)}`);
   line('pass with the daily digest for 2 coordinators (ms)', quick ? 'not measured in a quick run' : `${ms(digestMs, 1)}  (${digestSent} sent)`);
   await engine.stop();
   rmSync(dir, { recursive: true, force: true });
   return {
     rows: [
       { figure: 'Planner pass, 10,000 cases, steady (ms, median)', value: ms(median(passes), 1), target: '<= 50', ok: median(passes) <= 50 },
+      { figure: 'Planner pass, 10,000 cases, after a change (ms, median)', value: ms(median(changedPasses), 1), target: '<= 50', ok: median(changedPasses) <= 50 },
       { figure: 'Planner pass incl. daily digest, 10,000 cases (ms)', value: ms(digestMs, 0) },
     ],
     details: { firstPassMs: firstMs, passesMs: passes, medianMs: median(passes), digestPassMs: digestMs, dueFirst: s0.due, dueSteady: due },

@@ -17,7 +17,7 @@ import { digestExtras } from './digest-extras.js';
 import { alertUnusableCoordinatorKeys } from './key-alerts.js';
 import { fileOptions, publicAdvisory, publicSubject, siteWriteOptions } from './publication.js';
 import { renderNotice } from '../compose/notice-text.js';
-import { announcements, doneKeys, loadPlanCases, syncPlannedNotices } from '../store/plan-facts.js';
+import { planReads } from '../store/plan-facts.js';
 import { caseTimes, digestFacts, markPublished, notifiedStakeholders } from '../store/job-facts.js';
 import { claimNotice, linkNoticeMail } from '../store/notices.js';
 import { cveReminders } from '../scheduler/cve-reminders.js';
@@ -271,14 +271,12 @@ export async function runPlanner(ctx: Omit<Vmtd, 'verpKey' | 'crypto'>, opts: { 
   const now = ctx.clock();
   // Before the cases are loaded: a case published at its disclosure limit goes out in this pass.
   await runDeadlines(ctx, now);
-  const cases = loadPlanCases(ctx.db);
-  const ids = cases.map((c) => c.id);
-  syncPlannedNotices(ctx.db, cases, ctx.config.stakeholders);
+  const { cases, done, announced } = planReads(ctx.db, ctx.config.stakeholders);
   const actions = plan({
     now,
     cases,
-    done: doneKeys(ctx.db, ids),
-    announced: announcements(ctx.db, ids),
+    done,
+    announced,
     stakeholders: ctx.config.stakeholders,
     maxEmbargoDays: ctx.config.policy.maxEmbargoDays,
     coordinators: ctx.config.coordinators.map((c) => c.email.toLowerCase()),

@@ -27,11 +27,11 @@ export interface Announced {
 
 export interface PlannerInput {
   now: Date;
-  cases: PlanCase[];
+  cases: readonly PlanCase[];
   /** Keys of notices already sent (or claimed). */
-  done: Set<string>;
+  done: ReadonlySet<string>;
   /** The announcements per case and stakeholder, for update notices. */
-  announced: Announced[];
+  announced: readonly Announced[];
   stakeholders: Config['stakeholders'];
   maxEmbargoDays: number;
   coordinators: string[];

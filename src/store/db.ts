@@ -59,3 +59,15 @@ export function statement(db: Db, sql: string): Statement {
   if (!s) bySql.set(sql, (s = db.prepare(sql)));
   return s;
 }
+
+/**
+ * A value that differs from the one read before whenever the database's content may have changed
+ * in between: another connection committed (PRAGMA data_version, any process) or this connection
+ * wrote a row (total_changes(), which counts even rows a rollback undid: it may say "changed" for
+ * nothing, never the reverse). Only comparable with values read from the same `db`.
+ */
+export function contentVersion(db: Db): string {
+  const { data_version } = statement(db, 'PRAGMA data_version').get() as { data_version: number };
+  const { n } = statement(db, 'SELECT total_changes() AS n').get() as { n: number };
+  return `${data_version}:${n}`;
+}

@@ -21,5 +21,6 @@ import '../architecture.test.js';
 import '../schema-validators.test.js';
 import '../store/advisories.test.js';
 import '../store/blob-files.test.js';
+import '../store/plan-reads.test.js';
 import '../scheduler/digest.test.js';
 import '../scheduler/security-txt.test.js';
