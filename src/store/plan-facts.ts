@@ -121,28 +121,39 @@ export function announcements(db: Db, caseIds: readonly string[]): Announced[] {
  * `vmtd case show` can say when each stakeholder will be told. Rows of cases that lost their
  * embargo or stakeholder are cancelled.
  */
-export function syncPlannedNotices(db: Db, cases: PlanCase[], stakeholders: Config['stakeholders']): void {
+export function syncPlannedNotices(db: Db, cases: readonly PlanCase[], stakeholders: Config['stakeholders']): void {
   // Most passes change nothing: compare with what is stored and write only the differences, so a
-  // steady pass takes no write lock.
-  type Stored = { key: string; embargo: string | null; due_at: string | null; state: string };
-  const rows = db.prepare("SELECT key, embargo, due_at, state FROM notices WHERE kind = 'pre-disclosure' AND state IN ('planned', 'cancelled')").all() as Stored[];
-  const stored = new Map(rows.map((r) => [r.key, r]));
+  // steady pass takes no write lock. Read: every planned row (they are few: one per pending
+  // pre-disclosure, and those to cancel), and the finished ones of the cases that want some (a
+  // cancelled one is planned again; a sent or failed one never is) — not every cancelled row in
+  // the history, and no write for a pre-disclosure that already went out.
+  const embargoed = cases.filter((c) => c.embargo && !c.leakedAt && c.state !== 'published');
+  const planned = new Map(
+    (db.prepare("SELECT key, embargo, due_at FROM notices WHERE kind = 'pre-disclosure' AND state = 'planned'").raw(true).all() as Array<[key: string, embargo: string | null, dueAt: string | null]>).map((r) => [r[0], r]),
+  );
+  const finished = new Map(
+    db
+      .prepare("SELECT key, state FROM notices WHERE kind = 'pre-disclosure' AND state != 'planned' AND case_id IN (SELECT value FROM json_each(?))")
+      .raw(true)
+      .all(JSON.stringify(embargoed.map((c) => c.id))) as Array<[key: string, state: string]>,
+  );
+  const byId = new Map<string, Config['stakeholders'][number]>();
+  for (const x of stakeholders) if (!byId.has(x.id)) byId.set(x.id, x);
   const writes: Array<[key: string, caseId: string, stakeholder: string, embargo: string, due: string]> = [];
   const wanted = new Set<string>();
-  for (const c of cases) {
-    if (!c.embargo || c.leakedAt || c.state === 'published') continue;
+  for (const c of embargoed) {
+    const embargo = isoMinute(c.embargo);
     for (const sid of c.stakeholders) {
-      const s = stakeholders.find((x) => x.id === sid);
+      const s = byId.get(sid);
       if (!s) continue;
       const key = `pre:${c.id}:${sid}`;
       wanted.add(key);
-      const embargo = isoMinute(c.embargo);
-      const due = noticeDue(c.embargo, s).toISOString();
-      const row = stored.get(key);
-      if (!row || row.state !== 'planned' || row.embargo !== embargo || row.due_at !== due) writes.push([key, c.id, sid, embargo, due]);
+      const due = noticeDue(c.embargo!, s).toISOString();
+      const row = planned.get(key);
+      if (row ? row[1] !== embargo || row[2] !== due : finished.get(key) !== 'sent' && finished.get(key) !== 'failed') writes.push([key, c.id, sid, embargo, due]);
     }
   }
-  const cancels = rows.filter((r) => r.state === 'planned' && !wanted.has(r.key)).map((r) => r.key);
+  const cancels = [...planned.keys()].filter((key) => !wanted.has(key));
   if (writes.length === 0 && cancels.length === 0) return;
   const upsert = db.prepare(
     `INSERT INTO notices (key, case_id, kind, stakeholder, embargo, due_at, state) VALUES (?, ?, 'pre-disclosure', ?, ?, ?, 'planned')

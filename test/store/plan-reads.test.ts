@@ -14,7 +14,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { buildScaleDb } from '../../bench/scale-data.js';
 import { contentVersion, openDb } from '../../src/store/db.js';
 import { announcements, doneKeys, loadPlanCases, planReads, syncPlannedNotices, type PlanReads } from '../../src/store/plan-facts.js';
-import { plan } from '../../src/scheduler/planner.js';
+import { isoMinute, noticeDue, plan } from '../../src/scheduler/planner.js';
 import { sealerFor } from '../../src/store/seal.js';
 
 const DAY = 86_400_000;
@@ -148,6 +148,21 @@ t.test('a pass after any write reads what a fresh read gives; after none, it reu
         // Nothing written: the last pass's reads, not a new read.
         if (unchanged && reads !== previous) throw new Error(`${o.kind}: read again although nothing changed`);
         if (!isDeepStrictEqual({ ...reads, done: [...reads.done].sort() }, { ...freshReads(), done: [...freshReads().done].sort() })) throw new Error(`${o.kind}: the reads differ from fresh ones`);
+        // The planned rows are what the rule says, read without the planner's code: one per
+        // configured stakeholder of each embargoed, unleaked, unpublished case whose pre-disclosure
+        // has not gone out (sent or failed), due the stakeholder's window before the embargo.
+        const expected = new Map<string, [string, string]>();
+        for (const x of freshReads().cases) {
+          if (!x.embargo || x.leakedAt || x.state === 'published') continue;
+          for (const sid of x.stakeholders) {
+            const s = config.stakeholders.find((y) => y.id === sid);
+            const key = `pre:${x.id}:${sid}`;
+            const state = (db.prepare('SELECT state FROM notices WHERE key = ?').get(key) as { state: string } | undefined)?.state;
+            if (s && state !== 'sent' && state !== 'failed') expected.set(key, [isoMinute(x.embargo), noticeDue(x.embargo, s).toISOString()]);
+          }
+        }
+        const actual = new Map((db.prepare("SELECT key, embargo, due_at FROM notices WHERE kind = 'pre-disclosure' AND state = 'planned'").all() as Array<{ key: string; embargo: string; due_at: string }>).map((r) => [r.key, [r.embargo, r.due_at]]));
+        if (!isDeepStrictEqual(new Map([...actual].sort()), new Map([...expected].sort()))) throw new Error(`${o.kind}: the planned pre-disclosures are not what the rule says`);
         // The planned notices are as a sync from fresh reads makes them: it has nothing to write.
         const before = contentVersion(db);
         syncPlannedNotices(db, loadPlanCases(db), config.stakeholders);
