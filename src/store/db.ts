@@ -60,14 +60,23 @@ export function statement(db: Db, sql: string): Statement {
   return s;
 }
 
+/** Counts commits by other connections (any process) to this database file: PRAGMA data_version. */
+export function commitsByOthers(db: Db): number {
+  return (statement(db, 'PRAGMA data_version').get() as { data_version: number }).data_version;
+}
+
+/**
+ * Counts rows this connection wrote: total_changes(), which counts even rows a rollback undid (it
+ * may say "changed" for nothing, never the reverse).
+ */
+export function changesByThis(db: Db): number {
+  return (statement(db, 'SELECT total_changes() AS n').get() as { n: number }).n;
+}
+
 /**
  * A value that differs from the one read before whenever the database's content may have changed
- * in between: another connection committed (PRAGMA data_version, any process) or this connection
- * wrote a row (total_changes(), which counts even rows a rollback undid: it may say "changed" for
- * nothing, never the reverse). Only comparable with values read from the same `db`.
+ * in between (commitsByOthers, changesByThis). Only comparable with values read from the same `db`.
  */
 export function contentVersion(db: Db): string {
-  const { data_version } = statement(db, 'PRAGMA data_version').get() as { data_version: number };
-  const { n } = statement(db, 'SELECT total_changes() AS n').get() as { n: number };
-  return `${data_version}:${n}`;
+  return `${commitsByOthers(db)}:${changesByThis(db)}`;
 }

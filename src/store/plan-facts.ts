@@ -1,4 +1,4 @@
-import { contentVersion, type Db } from './db.js';
+import { changesByThis, commitsByOthers, type Db } from './db.js';
 import type { Announced, PlanCase } from '../scheduler/planner.js';
 import { isoMinute, noticeDue } from '../scheduler/planner.js';
 import { openStates } from '../cases/lifecycle.js';
@@ -178,19 +178,21 @@ const lastReads = new WeakMap<Db, { version: string; stakeholders: Config['stake
 /**
  * The planner's reads, with the planned pre-disclosure rows brought up to date for them
  * (syncPlannedNotices). A pass over a database that has not changed since the previous pass read
- * it (contentVersion), with the same stakeholders configured, gets that pass's reads again: they
+ * it (no commit by another process, no row written by this one), with the same stakeholders configured, gets that pass's reads again: they
  * would be the same, and the rows are already up to date. With 7,500 open cases reading was ~¾ of
  * a pass (issue 16); time-dependent decisions are still made anew by every pass (plan, deadlines).
  * The reads are shared between passes: callers must not change them.
  */
 export function planReads(db: Db, stakeholders: Config['stakeholders']): PlanReads {
+  const others = commitsByOthers(db);
   const kept = lastReads.get(db);
-  if (kept && kept.stakeholders === stakeholders && kept.version === contentVersion(db)) return kept.reads;
+  if (kept && kept.stakeholders === stakeholders && kept.version === `${others}:${changesByThis(db)}`) return kept.reads;
   const cases = loadPlanCases(db);
   syncPlannedNotices(db, cases, stakeholders);
   const ids = cases.map((c) => c.id);
   const reads: PlanReads = { cases, done: doneKeys(db, ids), announced: announcements(db, ids) };
-  // Read after the sync's writes: the next pass reuses these only if nothing was written since.
-  lastReads.set(db, { version: contentVersion(db), stakeholders, reads });
+  // Other processes' commits as of before the reads (one made while they ran, which they may have
+  // missed, makes the next pass read again); this connection's writes (the sync's) as of after them.
+  lastReads.set(db, { version: `${others}:${changesByThis(db)}`, stakeholders, reads });
   return reads;
 }

@@ -193,3 +193,27 @@ t.test('a sync a reused pass skipped is not lost: a moved embargo moves the plan
   planReads(db, stakeholders);
   t.equal(due(), new Date(now.getTime() + 23 * DAY).toISOString(), 'moved by a pass after another process moved the embargo');
 });
+
+t.test('a commit by another process while a pass reads makes the next pass read again', async (t) => {
+  const id = (db.prepare("SELECT id FROM cases WHERE state = 'new' AND id NOT IN (SELECT case_id FROM notices WHERE kind = 'pre-disclosure' AND state != 'planned') ORDER BY id DESC LIMIT 1").get() as { id: string }).id;
+  db.prepare('INSERT OR IGNORE INTO case_stakeholders (case_id, stakeholder, added_at) VALUES (?, ?, ?)').run(id, 'distros', iso(now.getTime()));
+  db.prepare('UPDATE cases SET embargo = ?, leaked_at = NULL WHERE id = ?').run(iso(now.getTime() + 20 * DAY), id);
+  // The pass reads the cases, then walks the configured stakeholders (the sync): the other
+  // process commits at that moment, after the cases were read.
+  let commitOnce = true;
+  class CommittingWhileRead extends Array {
+    override *[Symbol.iterator](): ArrayIterator<unknown> {
+      if (commitOnce) {
+        commitOnce = false;
+        other.prepare('UPDATE cases SET embargo = ? WHERE id = ?').run(iso(now.getTime() + 30 * DAY), id);
+      }
+      yield* Array.prototype.values.call(this);
+    }
+  }
+  const stakeholders = CommittingWhileRead.from(stakeholdersWith(7)) as unknown as Stakeholders;
+  const during = planReads(db, stakeholders);
+  t.equal(during.cases.find((c) => c.id === id)?.embargo?.getTime(), now.getTime() + 20 * DAY, 'that pass read the embargo as it was');
+  const next = planReads(db, stakeholders);
+  t.not(next, during, 'the next pass read again');
+  t.equal(next.cases.find((c) => c.id === id)?.embargo?.getTime(), now.getTime() + 30 * DAY, 'and sees the moved embargo');
+});
